@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { runDoctor, type CheckResult } from '../../doctor/checks.js';
+import { makeContext } from '../context.js';
+
+const MARK = { ok: '✔', warn: '!', fail: '✘' } as const;
+
+export function formatDoctor(results: CheckResult[]): string {
+  const w = Math.max(...results.map((r) => r.name.length));
+  return results
+    .map((r) => `${MARK[r.status]} ${r.name.padEnd(w)}  ${r.detail}${r.fix && r.status !== 'ok' ? `\n  ${' '.repeat(w)}  fix: ${r.fix}` : ''}`)
+    .join('\n');
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check that this machine can build and boot-check media (podman, builder image, loop devices, disk, QEMU acceleration)')
+    .option('--arch <arch>', 'platform whose QEMU to check', 'x86_64')
+    .option('--json', 'print the results as JSON')
+    .action(async (opts: { arch: string; json?: boolean }) => {
+      const ctx = await makeContext(opts.arch);
+      const results = await runDoctor(ctx);
+      const ok = results.every((r) => r.status !== 'fail' || !r.required);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ok, executor: ctx.exec.describe(), checks: results }, null, 2)}\n`);
+      else process.stdout.write(`${formatDoctor(results)}\n${ok ? 'ready to build' : 'not ready: fix the ✘ lines above'}\n`);
+      process.exitCode = ok ? 0 : 1;
+    });
+}

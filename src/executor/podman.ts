@@ -1,0 +1,46 @@
+// Podman executor: run a command in the privileged builder container.
+// - every bind is mounted at the same path, so argv built with host paths works unchanged;
+// - environment values travel in podman's own environment (`-e KEY` without a value), never in argv;
+// - the container has a unique name and is removed on exit, on timeout and on Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import type { Day0Config } from '../config/config.js';
+import { spawnCollect } from './run.js';
+import type { Executor, RunResult, RunSpec } from './types.js';
+
+export class PodmanExecutor implements Executor {
+  readonly mode = 'podman' as const;
+  constructor(private readonly cfg: Day0Config) {}
+
+  /** argv of the `podman run` that wraps `spec` (exported for tests and `--dry-run`). */
+  podmanArgv(spec: RunSpec, name: string): string[] {
+    const p = this.cfg.podman;
+    const argv = [p.binary, ...p.global_args, 'run', '--rm', '--privileged', '--name', name, '--pull=never'];
+    argv.push(`--network=${spec.network ?? 'none'}`, '--security-opt', 'label=disable', '-v', '/dev:/dev');
+    if (spec.input !== undefined) argv.push('-i');
+    const seen = new Set<string>();
+    for (const b of spec.binds ?? []) {
+      if (seen.has(b.path)) continue;
+      seen.add(b.path);
+      argv.push('-v', `${b.path}:${b.path}${b.readonly ? ':ro' : ''}`);
+    }
+    for (const k of Object.keys(spec.env ?? {})) argv.push('-e', k);
+    argv.push(...p.run_args, this.cfg.executor.builder_image, ...spec.argv);
+    return argv;
+  }
+
+  async run(spec: RunSpec): Promise<RunResult> {
+    const name = `day0-${randomBytes(6).toString('hex')}`;
+    const argv = this.podmanArgv(spec, name);
+    const stop = async () => {
+      await execa(this.cfg.podman.binary, [...this.cfg.podman.global_args, 'rm', '-f', '-t', '2', name], {
+        reject: false,
+      });
+    };
+    return spawnCollect(argv, spec, { env: spec.env ?? {}, stop });
+  }
+
+  describe(): string {
+    return `podman ${this.cfg.executor.builder_image}`;
+  }
+}

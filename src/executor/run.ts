@@ -1,0 +1,68 @@
+// Spawning a process with day0's rules: output collected or streamed, stdin for secrets, killed on abort,
+// timeout and Ctrl-C. Both executors use this.
+import { execa } from 'execa';
+import { onCleanup } from '../util/cleanup.js';
+import { Day0Error } from '../util/errors.js';
+import type { RunResult, RunSpec } from './types.js';
+
+export interface SpawnExtra {
+  /** Extra environment for the spawned program itself (e.g. podman's, carrying -e KEY values). */
+  env?: Record<string, string>;
+  /** Called when the process must be stopped from outside (abort, timeout, Ctrl-C), before the kill. */
+  stop?: () => Promise<void> | void;
+}
+
+export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnExtra = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('spawnCollect: empty argv');
+  const child = execa(file, args, {
+    env: { ...extra.env },
+    extendEnv: true,
+    input: spec.input,
+    stdin: spec.input === undefined ? 'ignore' : undefined,
+    reject: false,
+    buffer: true,
+    encoding: 'utf8',
+    stripFinalNewline: false,
+    cancelSignal: spec.signal,
+    timeout: spec.timeoutMs,
+    forceKillAfterDelay: 3000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const reg = onCleanup(`process ${spec.label ?? file}`, async () => {
+    await extra.stop?.();
+    child.kill('SIGTERM');
+    await child.catch(() => undefined);
+  });
+  if (spec.onStdout) child.stdout?.on('data', (d: Buffer) => spec.onStdout?.(d.toString('utf8')));
+  if (spec.onStderr) child.stderr?.on('data', (d: Buffer) => spec.onStderr?.(d.toString('utf8')));
+  if (spec.stdoutTo) child.stdout?.pipe(spec.stdoutTo);
+  let timedOut = false;
+  try {
+    const r = await child;
+    timedOut = r.timedOut;
+    if (r.failed && r.exitCode === undefined && !r.isTerminated && !r.timedOut && !r.isCanceled) {
+      if ((r as { code?: string }).code === 'ENOENT') {
+        throw new Day0Error(`cannot run ${file}: not found`, { fix: `install ${file}, or run day0 with the podman executor` });
+      }
+    }
+    if ((r.isCanceled || r.timedOut) && extra.stop) await extra.stop();
+    return {
+      exitCode: r.exitCode ?? -1,
+      stdout: typeof r.stdout === 'string' ? r.stdout : '',
+      stderr: typeof r.stderr === 'string' ? r.stderr : '',
+      killed: r.isTerminated || r.isCanceled || r.timedOut,
+      timedOut,
+    };
+  } finally {
+    reg.release();
+  }
+}
+
+/** Throw a Day0Error when a run failed, with the last lines of its stderr. */
+export function check(res: RunResult, what: string, fix?: string): RunResult {
+  if (res.exitCode === 0 && !res.killed) return res;
+  const tail = res.stderr.trim().split('\n').slice(-12).join('\n    ');
+  const why = res.timedOut ? 'timed out' : res.killed ? 'was stopped' : `exited ${res.exitCode}`;
+  throw new Day0Error(`${what} ${why}${tail ? `:\n    ${tail}` : ''}`, fix === undefined ? {} : { fix });
+}

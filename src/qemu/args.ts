@@ -1,0 +1,69 @@
+// QEMU command lines for booting a medium as the platform profile says. Pure: the profile and the medium in,
+// argv out, so every platform's boot is visible in one place and unit-tested.
+import type { Profile } from '../profiles/schema.js';
+
+export type Firmware = 'bios' | 'uefi';
+export type Accel = 'kvm' | 'tcg';
+
+export type BootMedium =
+  | { kind: 'kernel'; kernel: string; initrd: string; append: string }
+  | { kind: 'iso'; path: string }
+  | { kind: 'disk'; path: string; format: 'raw' | 'qcow2' | 'vmdk' | 'vpc'; sectorSize?: 512 | 4096 }
+  | { kind: 'netboot'; tftpRoot: string; bootfile: string };
+
+export interface QemuPlan {
+  profile: Profile;
+  medium: BootMedium;
+  firmware: Firmware;
+  accel: Accel;
+  /** Private, writable copy of the UEFI vars file (uefi only). */
+  uefiVars?: string;
+  /** Ignition config handed over through fw_cfg (the qemu platform). */
+  fwCfgIgnition?: string;
+  memoryMib?: number;
+}
+
+export function qemuArgv(plan: QemuPlan): string[] {
+  const { profile: p, medium: m } = plan;
+  const q = p.qemu;
+  const argv = [q.binary, '-machine', `${q.machine},accel=${plan.accel}`];
+  argv.push('-cpu', plan.accel === 'kvm' ? q.cpu_kvm : q.cpu_tcg);
+  argv.push('-m', String(plan.memoryMib ?? q.memory_mib), '-smp', String(q.smp));
+  argv.push('-nodefaults', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot');
+  argv.push('-device', 'virtio-rng-pci');
+
+  const fw = p.firmware[plan.firmware];
+  if (!fw) throw new Error(`profile ${p.arch} has no ${plan.firmware} firmware`);
+  if (plan.firmware === 'uefi') {
+    if (!plan.uefiVars) throw new Error('uefi boot needs a private copy of the vars file');
+    argv.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${fw.code}`);
+    argv.push('-drive', `if=pflash,format=raw,unit=1,file=${plan.uefiVars}`);
+  } else {
+    argv.push('-bios', fw.code);
+  }
+
+  switch (m.kind) {
+    case 'kernel':
+      argv.push('-kernel', m.kernel, '-initrd', m.initrd, '-append', m.append);
+      break;
+    case 'iso':
+      argv.push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${m.path}`);
+      argv.push('-device', `${q.cdrom},drive=cd0,bootindex=0`);
+      break;
+    case 'disk': {
+      const ss = m.sectorSize ?? 512;
+      argv.push('-drive', `if=none,id=disk0,format=${m.format},file=${m.path}`);
+      argv.push('-device', `${q.disk_bus},drive=disk0,bootindex=0,logical_block_size=${ss},physical_block_size=${ss}`);
+      break;
+    }
+    case 'netboot':
+      argv.push('-netdev', `user,id=net0,tftp=${m.tftpRoot},bootfile=${m.bootfile}`);
+      argv.push('-device', `${q.net_device},netdev=net0,bootindex=0${q.ipxe_rom ? `,romfile=${q.ipxe_rom}` : ''}`);
+      break;
+  }
+  if (m.kind !== 'netboot') {
+    argv.push('-netdev', 'user,id=net0', '-device', `${q.net_device},netdev=net0,romfile=`);
+  }
+  if (plan.fwCfgIgnition) argv.push('-fw_cfg', `name=opt/com.coreos/config,file=${plan.fwCfgIgnition}`);
+  return argv;
+}

@@ -1,0 +1,104 @@
+// Boot a medium under QEMU and watch its serial console until the marker, a recognised failure, QEMU's exit
+// or the timeout. The one QEMU runner in day0: tests, `check-boot` and `build --check-boot` all use it.
+import { createWriteStream } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Bind, Executor } from '../executor/types.js';
+import { qemuArgv, type QemuPlan } from './args.js';
+import { classifyLine, ConsoleTail, type ConsoleFinding } from './console.js';
+
+export type Verdict = 'pass' | 'fail' | 'timeout';
+
+export interface BootOutcome {
+  verdict: Verdict;
+  /** Failure kind or 'qemu-exit' / 'timeout'; absent on pass. */
+  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout';
+  reason?: string;
+  /** Seconds from QEMU start to the marker (pass) or to the verdict. */
+  seconds: number;
+  lastLines: string[];
+  consoleLog: string;
+  /** Console lines that matched `expect` patterns, by pattern. */
+  matched: Record<string, string>;
+}
+
+export interface BootWatch {
+  /** Line content that means success (a per-run nonce). */
+  marker: string;
+  timeoutMs: number;
+  /** Dir for the console log and the UEFI vars copy; bind-mounted for the executor. */
+  workDir: string;
+  /** Further paths QEMU reads (the medium, kernel, initrds, fw_cfg file). */
+  binds: Bind[];
+  /** Extra patterns to capture from the console (e.g. a test's "layered content present" line). */
+  capture?: Record<string, RegExp>;
+  /** After a failure is seen, keep reading this long so the report has context. */
+  graceMs?: number;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}
+
+export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWatch): Promise<BootOutcome> {
+  const consoleLog = join(watch.workDir, 'console.log');
+  const log = createWriteStream(consoleLog, { mode: 0o600 });
+  const tail = new ConsoleTail(60);
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  watch.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  let passAt: number | undefined;
+  let failure: ConsoleFinding | undefined;
+  const matched: Record<string, string> = {};
+  const started = Date.now();
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  let argv = qemuArgv(plan);
+  const p = plan.profile.firmware.uefi;
+  if (plan.firmware === 'uefi') {
+    if (!p?.vars || !plan.uefiVars) throw new Error(`profile ${plan.profile.arch} has no UEFI vars template`);
+    // Copy the vars template where QEMU runs (it lives in the builder image), then exec QEMU.
+    argv = ['sh', '-c', 'cp "$1" "$2" && shift 2 && exec "$@"', 'sh', p.vars, plan.uefiVars, ...argv];
+  }
+
+  const onStdout = (chunk: string) => {
+    log.write(chunk);
+    for (const line of tail.push(chunk)) {
+      watch.onLine?.(line);
+      for (const [name, re] of Object.entries(watch.capture ?? {})) if (!(name in matched) && re.test(line)) matched[name] = line.trim();
+      if (passAt === undefined && !failure && line.includes(watch.marker)) {
+        passAt = Date.now();
+        stop.abort();
+      } else if (passAt === undefined && !failure) {
+        const f = classifyLine(line);
+        if (f) {
+          failure = f;
+          graceTimer = setTimeout(() => stop.abort(), watch.graceMs ?? 3000);
+        }
+      }
+    }
+  };
+
+  const res = await exec.run({
+    argv,
+    binds: [{ path: watch.workDir }, ...watch.binds],
+    onStdout,
+    signal: stop.signal,
+    timeoutMs: watch.timeoutMs,
+    label: `qemu ${plan.medium.kind}/${plan.firmware}`,
+  });
+  if (graceTimer) clearTimeout(graceTimer);
+  watch.signal?.removeEventListener('abort', onOuterAbort);
+  await new Promise<void>((resolve) => log.end(resolve));
+  await chmod(consoleLog, 0o600);
+
+  const seconds = ((passAt ?? Date.now()) - started) / 1000;
+  const base = { seconds: Math.round(seconds * 10) / 10, lastLines: tail.last(25), consoleLog, matched };
+  if (passAt !== undefined) return { verdict: 'pass', ...base };
+  if (failure) return { verdict: 'fail', kind: failure.kind, reason: `${failure.reason}: ${failure.line}`, ...base };
+  if (watch.signal?.aborted) return { verdict: 'fail', kind: 'qemu-exit', reason: 'interrupted', ...base };
+  if (res.timedOut) {
+    return { verdict: 'timeout', kind: 'timeout', reason: `no marker within ${Math.round(watch.timeoutMs / 1000)} s`, ...base };
+  }
+  const err = res.stderr.trim().split('\n').slice(-3).join(' | ');
+  return { verdict: 'fail', kind: 'qemu-exit', reason: `QEMU exited (${res.exitCode}) before the marker${err ? `: ${err}` : ''}`, ...base };
+}

@@ -1,0 +1,27 @@
+// Temporary directories that are removed on dispose, on failure and on Ctrl-C.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onCleanup } from './cleanup.js';
+
+export interface TempDir {
+  path: string;
+  dispose(): Promise<void>;
+}
+
+/** A private (0700) temp dir under `parent` (default: the OS temp dir). */
+export async function makeTempDir(prefix: string, parent = tmpdir()): Promise<TempDir> {
+  const path = await mkdtemp(join(parent, `day0-${prefix}-`));
+  const reg = onCleanup(`temp dir ${path}`, () => rm(path, { recursive: true, force: true }));
+  return { path, dispose: () => reg.dispose() };
+}
+
+/** Run `fn` with a temp dir that is always removed afterwards. */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>, parent?: string): Promise<T> {
+  const t = await makeTempDir(prefix, parent);
+  try {
+    return await fn(t.path);
+  } finally {
+    await t.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs no root and no tools beyond Node (formats, schemas, planning);
+// `integration` drives real podman, skopeo, the local registry and QEMU (run hack/setup.sh first).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 20 * 60_000,
+          hookTimeout: 30 * 60_000,
+          // QEMU boots are the slow part; files run in parallel, one fork per core.
+          pool: 'forks',
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
