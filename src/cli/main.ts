@@ -6,6 +6,8 @@ import { runAllCleanups } from '../util/cleanup.js';
 import { formatError } from '../util/errors.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerIsoCommands } from './commands/iso.js';
+import { registerPxeCommands } from './commands/pxe.js';
 
 export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -36,6 +38,8 @@ export function makeProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES);
   registerDoctor(program);
+  registerIsoCommands(program);
+  registerPxeCommands(program);
   return program;
 }
 

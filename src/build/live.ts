@@ -1,0 +1,73 @@
+// Live media from a bootable image: PXE artifacts and the hybrid ISO. The root filesystem image and rootfs.img
+// are made once and shared by both.
+import { join } from 'node:path';
+import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
+import type { BootableImage } from '../image/types.js';
+import { embedIgnition } from '../live/iso-embed.js';
+import { buildIso } from '../media/iso.js';
+import { volumeLabel } from '../media/iso-layout.js';
+import { liveKargs } from '../media/kargs.js';
+import { pxeConfigFiles, pxeNames, writeRootfsCpio } from '../media/pxe.js';
+import { makeRootImage, type RootfsFormat } from '../media/rootfs.js';
+import { placeFile, writeText } from '../media/stage-files.js';
+import type { Context } from '../cli/context.js';
+import type { Artifact, OutputDir } from './output.js';
+import type { Progress } from './progress.js';
+
+export interface LiveOptions {
+  formats: { pxe: boolean; iso: boolean };
+  name: string;
+  ignition?: Buffer;
+  rootfsFormat: RootfsFormat;
+  ignitionAreaSize?: number;
+  liveKargAppend: string[];
+  liveKargDelete: string[];
+}
+
+export function isoName(name: string, arch: string): string {
+  return `${name}-live.${arch}.iso`;
+}
+
+export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions, out: OutputDir, progress: Progress): Promise<Artifact[]> {
+  const { exec, profile: p } = ctx;
+  const arch = p.arch;
+  const names = pxeNames(o.name, arch);
+  const s = (f: string) => join(out.staging, f);
+  const artifacts: Artifact[] = [];
+
+  const root = await progress.step(`root filesystem image (${o.rootfsFormat})`, () => makeRootImage(exec, img, o.rootfsFormat),
+    (r) => `${(r.size / 2 ** 20).toFixed(0)} MiB${r.cached ? ', cached' : ''}`);
+  await progress.step('rootfs.img (cpio)', () => writeRootfsCpio(root, s(names.rootfs)));
+  const ignitionImg = o.ignition ? await packIgnitionInitrd(o.ignition, { compression: 'xz' }) : undefined;
+
+  if (o.formats.iso) {
+    const label = volumeLabel(p.live.iso_volume_prefix, img.image.digest);
+    const kargs = liveKargs(p, { isoLabel: label, append: o.liveKargAppend, delete: o.liveKargDelete });
+    const iso = s(isoName(o.name, arch));
+    await progress.step('live ISO', async () => {
+      await buildIso({
+        exec, profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs),
+        workDir: join(out.staging, 'iso-work'), out: iso, volumeLabel: label, kargs,
+        ignitionAreaSize: o.ignitionAreaSize ?? p.live.ignition_area_size,
+      });
+      if (o.ignition) await embedIgnition(iso, o.ignition, {});
+    });
+    artifacts.push(await out.publish('iso', iso, arch));
+  }
+
+  if (o.formats.pxe) {
+    const kargs = liveKargs(p, { append: o.liveKargAppend, delete: o.liveKargDelete });
+    await placeFile(img.kernel.vmlinuz, s(names.kernel));
+    await placeFile(img.kernel.initramfs, s(names.initramfs));
+    if (ignitionImg) await writeText(s(names.ignition), ignitionImg, 0o600);
+    for (const [f, text] of pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(ignitionImg) })) await writeText(s(f), text);
+    artifacts.push(await out.publish('pxe-kernel', s(names.kernel), arch));
+    artifacts.push(await out.publish('pxe-initramfs', s(names.initramfs), arch));
+    artifacts.push(await out.publish('pxe-rootfs', s(names.rootfs), arch));
+    if (ignitionImg) artifacts.push(await out.publish('pxe-ignition', s(names.ignition), arch));
+    artifacts.push(await out.publish('pxe-ipxe', s(names.ipxe), arch));
+    artifacts.push(await out.publish('pxe-pxelinux', s(names.pxelinux), arch));
+    artifacts.push(await out.publish('pxe-grub', s(names.grub), arch));
+  }
+  return artifacts;
+}

@@ -1,0 +1,52 @@
+// The live root filesystem image (root.squashfs or root.erofs), made once per image digest and format and
+// shared by PXE and ISO (and by later builds of the same digest).
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { check, type Executor } from '../executor/index.js';
+import type { BootableImage } from '../image/types.js';
+import { onCleanup } from '../util/cleanup.js';
+import { cacheDir } from '../util/paths.js';
+
+export type RootfsFormat = 'squashfs' | 'erofs';
+
+export interface RootImage {
+  path: string;
+  format: RootfsFormat;
+  size: number;
+  /** True when it came from the cache. */
+  cached: boolean;
+}
+
+/** The builder command that makes the image (exported for the manifest and tests). */
+export function rootImageArgv(format: RootfsFormat, root: string, out: string): string[] {
+  return format === 'squashfs'
+    ? ['mksquashfs', root, out, '-comp', 'zstd', '-Xcompression-level', '6', '-noappend', '-no-progress', '-quiet', '-xattrs']
+    : ['mkfs.erofs', '-zlz4hc', '--quiet', out, root];
+}
+
+export async function makeRootImage(exec: Executor, img: BootableImage, format: RootfsFormat): Promise<RootImage> {
+  const dir = join(cacheDir(), 'live', img.image.digest.replace(':', '-'));
+  const path = join(dir, `root.${format}`);
+  const existing = await stat(path).catch(() => undefined);
+  if (existing) return { path, format, size: existing.size, cached: true };
+
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const reg = onCleanup(`partial ${tmp}`, () => rm(tmp, { force: true }));
+  try {
+    await rm(tmp, { force: true });
+    check(
+      await exec.run({
+        argv: rootImageArgv(format, img.rootfs, tmp),
+        binds: [{ path: img.rootfs, readonly: true }, { path: dir }],
+        label: `mk${format}`,
+      }),
+      `making root.${format}`,
+      'check free disk space (day0 doctor) and that the image unpacked fully',
+    );
+    await rename(tmp, path);
+  } finally {
+    await reg.dispose();
+  }
+  return { path, format, size: (await stat(path)).size, cached: false };
+}
