@@ -22,7 +22,7 @@ if [ ! -s "$tarball" ]; then
   debootstrap --variant=minbase --include=ca-certificates "$suite" "$work/root" "$mirror" >"$work/log" 2>&1 \
     || { tail -20 "$work/log" >&2; die "debootstrap failed (log above); check that $mirror is reachable"; }
   # Keep the image small and reproducible-ish: no apt lists, no logs.
-  rm -rf "$work/root"/var/lib/apt/lists/* "$work/root"/var/cache/apt/*.bin "$work/root"/var/log/*.log
+  rm -rf "$work/root"/var/cache/apt/archives/*.deb "$work/root"/var/lib/apt/lists/* "$work/root"/var/cache/apt/*.bin "$work/root"/var/log/*.log
   printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$suite" "$mirror" "$suite" > "$work/root/etc/apt/sources.list"
   mkdir -p "$(dirname "$tarball")"
   tar -C "$work/root" --numeric-owner --xattrs -cf "$tarball.tmp" .

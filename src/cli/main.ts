@@ -1,15 +1,14 @@
 // day0's command line. Commands are thin: they parse flags and call the modules that do the work.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { runAllCleanups } from '../util/cleanup.js';
 import { formatError } from '../util/errors.js';
-import { PACKAGE_ROOT } from '../util/paths.js';
+import { VERSION } from '../util/version.js';
+import { registerBuild } from './commands/build.js';
+import { registerCheckBoot } from './commands/check-boot.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerIsoCommands } from './commands/iso.js';
 import { registerPxeCommands } from './commands/pxe.js';
 
-export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const EXAMPLES = `
 Examples:
@@ -37,6 +36,8 @@ export function makeProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES);
+  registerBuild(program);
+  registerCheckBoot(program);
   registerDoctor(program);
   registerIsoCommands(program);
   registerPxeCommands(program);

@@ -9,7 +9,8 @@ export type BootMedium =
   | { kind: 'kernel'; kernel: string; initrd: string; append: string }
   | { kind: 'iso'; path: string }
   | { kind: 'disk'; path: string; format: 'raw' | 'qcow2' | 'vmdk' | 'vpc'; sectorSize?: 512 | 4096 }
-  | { kind: 'netboot'; tftpRoot: string; bootfile: string };
+  /** Network boot through the NIC's iPXE ROM; `bootUrl` is handed out by QEMU's DHCP (http:// or a TFTP name). */
+  | { kind: 'netboot'; bootUrl: string; tftpRoot?: string };
 
 export interface QemuPlan {
   profile: Profile;
@@ -57,7 +58,7 @@ export function qemuArgv(plan: QemuPlan): string[] {
       break;
     }
     case 'netboot':
-      argv.push('-netdev', `user,id=net0,tftp=${m.tftpRoot},bootfile=${m.bootfile}`);
+      argv.push('-netdev', `user,id=net0${m.tftpRoot ? `,tftp=${m.tftpRoot}` : ''},bootfile=${m.bootUrl}`);
       argv.push('-device', `${q.net_device},netdev=net0,bootindex=0${q.ipxe_rom ? `,romfile=${q.ipxe_rom}` : ''}`);
       break;
   }

@@ -5,7 +5,8 @@ export type FailureKind =
   | 'emergency-shell'
   | 'kernel-panic'
   | 'kernel-oops'
-  | 'no-bootable-device';
+  | 'no-bootable-device'
+  | 'expectation-failed';
 
 export interface ConsoleFinding {
   kind: FailureKind;

@@ -12,7 +12,7 @@ export type Verdict = 'pass' | 'fail' | 'timeout';
 export interface BootOutcome {
   verdict: Verdict;
   /** Failure kind or 'qemu-exit' / 'timeout'; absent on pass. */
-  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout';
+  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout' | 'not-bootable';
   reason?: string;
   /** Seconds from QEMU start to the marker (pass) or to the verdict. */
   seconds: number;
@@ -25,7 +25,11 @@ export interface BootOutcome {
 export interface BootWatch {
   /** Line content that means success (a per-run nonce). */
   marker: string;
+  /** Line content written by the guest when its own checks failed (e.g. an expected file is missing). */
+  failMarker?: string;
   timeoutMs: number;
+  /** QEMU needs the host's network (user-mode networking reaching a loopback HTTP server). */
+  network?: 'none' | 'host';
   /** Dir for the console log and the UEFI vars copy; bind-mounted for the executor. */
   workDir: string;
   /** Further paths QEMU reads (the medium, kernel, initrds, fw_cfg file). */
@@ -69,7 +73,9 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
         passAt = Date.now();
         stop.abort();
       } else if (passAt === undefined && !failure) {
-        const f = classifyLine(line);
+        const f = watch.failMarker && line.includes(watch.failMarker)
+          ? { kind: 'expectation-failed' as const, reason: 'boot-check expectations failed', line: line.trim() }
+          : classifyLine(line);
         if (f) {
           failure = f;
           graceTimer = setTimeout(() => stop.abort(), watch.graceMs ?? 3000);
@@ -84,6 +90,7 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
     onStdout,
     signal: stop.signal,
     timeoutMs: watch.timeoutMs,
+    network: watch.network ?? 'none',
     label: `qemu ${plan.medium.kind}/${plan.firmware}`,
   });
   if (graceTimer) clearTimeout(graceTimer);

@@ -1,0 +1,146 @@
+// Per cell: a private copy of the medium carrying the user's config plus day0's check, handed over the way the
+// medium expects it (embedded area for ISO, Ignition initrd for PXE, boot partition for metal, fw_cfg for qemu).
+// The artifacts themselves are never modified.
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { check, type Bind, type Executor } from '../executor/index.js';
+import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
+import { embedIgnition, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
+import type { BootMedium } from '../qemu/args.js';
+import type { Cell } from './cells.js';
+
+export interface Prepared {
+  medium: BootMedium;
+  binds: Bind[];
+  fwCfgIgnition?: string;
+  network?: 'host';
+  /** Stop helpers (e.g. the HTTP server) after the boot. */
+  dispose?: () => Promise<void>;
+}
+
+export interface PrepareInput {
+  exec: Executor;
+  cell: Cell;
+  work: string;
+  /** The user's config when given on the command line; else read back from the medium. */
+  userConfig?: Buffer;
+  /** Build the final config from the user's (possibly undefined). */
+  withCheck: (user: Buffer | undefined) => Buffer;
+  /** Live kernel arguments for direct PXE boots (read from the iPXE script when there is one). */
+  liveKargs: string;
+}
+
+const secret = async (path: string, data: Buffer) => writeFile(path, data, { mode: 0o600 });
+
+/** Concatenate initrds, each padded to 4 bytes (QEMU's -initrd takes one file). Streams. */
+export async function concatInitrds(parts: string[], out: string): Promise<void> {
+  const ws = createWriteStream(out, { mode: 0o600 });
+  for (const p of parts) {
+    await pipeline(createReadStream(p, { highWaterMark: 1 << 20 }), ws, { end: false });
+    const pad = (4 - ((await stat(p)).size % 4)) % 4;
+    if (pad) ws.write(Buffer.alloc(pad));
+  }
+  await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** The kernel command line an iPXE script gives (minus initrd= names). */
+export function kargsFromIpxe(script: string): string | undefined {
+  const line = script.split('\n').find((l) => l.startsWith('kernel '));
+  return line?.split(/\s+/).slice(2).filter((a) => !a.startsWith('initrd=')).join(' ');
+}
+
+/** Make sure an iPXE script loads `ign` as an initrd (a build without --ignition has none). */
+export function ipxeWithIgnition(script: string, ign: string): string {
+  if (script.includes(`initrd=${ign}`)) return script;
+  return script
+    .split('\n')
+    .map((l) => (l.startsWith('kernel ') ? l.replace(/^(kernel \S+)/, `$1 initrd=${ign}`) : l === 'boot' ? `initrd --name ${ign} ${ign}\nboot` : l))
+    .join('\n');
+}
+
+export async function prepareCell(i: PrepareInput): Promise<Prepared> {
+  const { cell, work, exec } = i;
+  switch (cell.kind) {
+    case 'iso': {
+      const copy = join(work, basename(cell.artifact));
+      await copyFile(cell.artifact, copy, constants.COPYFILE_FICLONE);
+      const embedded = (await readIsoEmbedInfo(copy)).ignition.empty ? undefined : await showIgnition(copy);
+      await embedIgnition(copy, i.withCheck(i.userConfig ?? embedded), { force: true });
+      return { medium: { kind: 'iso', path: copy }, binds: [] };
+    }
+    case 'pxe-direct':
+    case 'pxe-net': {
+      const pxe = cell.pxe!;
+      const user = i.userConfig ?? (pxe.ignition ? await unpackIgnitionInitrd(await readFile(pxe.ignition)) : undefined);
+      const ignName = pxe.ignition ? basename(pxe.ignition) : basename(pxe.kernel).replace(/-live-kernel\.(\w+)$/, '-live-ignition.$1.img');
+      const ign = join(work, ignName);
+      await secret(ign, await packIgnitionInitrd(i.withCheck(user), { compression: 'xz' }));
+      if (cell.kind === 'pxe-direct') {
+        const initrd = join(work, 'initrd.img');
+        await concatInitrds([pxe.initramfs, pxe.rootfs, ign], initrd);
+        const script = pxe.ipxe ? await readFile(pxe.ipxe, 'utf8') : undefined;
+        const append = (script && kargsFromIpxe(script)) || i.liveKargs;
+        return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }] };
+      }
+      if (!pxe.ipxe) throw new Error('network boot needs the iPXE script beside the PXE artifacts');
+      const scriptName = basename(pxe.ipxe);
+      const script = join(work, scriptName);
+      await writeFile(script, ipxeWithIgnition(await readFile(pxe.ipxe, 'utf8'), ignName));
+      const { serveFiles } = await import('./http.js');
+      const server = await serveFiles(new Map([
+        [scriptName, script], [basename(pxe.kernel), pxe.kernel], [basename(pxe.initramfs), pxe.initramfs],
+        [basename(pxe.rootfs), pxe.rootfs], [ignName, ign],
+      ]));
+      return {
+        medium: { kind: 'netboot', bootUrl: `http://10.0.2.2:${server.port}/${scriptName}` },
+        binds: [],
+        network: 'host',
+        dispose: () => server.close(),
+      };
+    }
+    case 'metal':
+    case 'metal4k': {
+      const copy = join(work, basename(cell.artifact));
+      const sector = cell.kind === 'metal4k' ? 4096 : 512;
+      check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
+      const userFile = join(work, 'user.ign');
+      await onBootPartition(exec, copy, sector, work, 'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi');
+      const user = i.userConfig ?? (await readFile(userFile).catch(() => undefined));
+      await secret(join(work, 'check.ign'), i.withCheck(user));
+      await onBootPartition(exec, copy, sector, work, 'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"');
+      return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [] };
+    }
+    case 'qemu': {
+      const overlay = join(work, 'overlay.qcow2');
+      check(await exec.run({ argv: ['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', cell.artifact, overlay], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'qemu-img' }), 'creating a disk overlay');
+      const cfg = join(work, 'config.ign');
+      await secret(cfg, i.withCheck(i.userConfig));
+      return { medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], fwCfgIgnition: cfg };
+    }
+  }
+}
+
+/**
+ * Run `script` with the disk's partition labelled "boot" mounted at $M ($W = work dir), in the builder.
+ * Loop device and mount are released by the script's trap, also on failure.
+ */
+async function onBootPartition(exec: Executor, disk: string, sector: number, work: string, script: string): Promise<void> {
+  const wrapper = [
+    'set -eu',
+    'disk="$1"; W="$2"; sector="$3"; M="$W/mnt"; mkdir -p "$M"',
+    'dev=$(losetup -f --show -P --sector-size "$sector" "$disk")',
+    'cleanup() { umount "$M" 2>/dev/null || true; losetup -d "$dev" 2>/dev/null || true; }',
+    'trap cleanup EXIT',
+    'part=""; for i in $(seq 1 50); do part=$(blkid -o device -t LABEL=boot "$dev"p* 2>/dev/null | head -n1 || true); [ -n "$part" ] && break; sleep 0.1; done',
+    '[ -n "$part" ] || { echo "no partition labelled boot on $disk" >&2; exit 1; }',
+    'mount -t ext4 "$part" "$M"',
+    script,
+  ].join('\n');
+  check(
+    await exec.run({ argv: ['sh', '-c', wrapper, 'sh', disk, work, String(sector)], binds: [{ path: work }], label: 'boot partition' }),
+    `editing the boot partition of ${basename(disk)}`,
+    'check loop devices with `day0 doctor`',
+  );
+}

@@ -1,0 +1,92 @@
+// Boot-check reports: a table for people, JSON and JUnit XML for machines. Pure.
+import { basename } from 'node:path';
+import type { BootOutcome } from '../qemu/runner.js';
+import type { Cell } from './cells.js';
+
+export interface CellResult {
+  cell: Cell;
+  outcome: BootOutcome;
+  /** Seconds day0 spent around the boot (preparing the medium copy, starting QEMU, cleanup). */
+  overheadSeconds: number;
+}
+
+export interface CheckReport {
+  accel: string;
+  accelReason: string;
+  results: CellResult[];
+  skipped: { artifact: string; reason: string }[];
+}
+
+export function passed(r: CheckReport): boolean {
+  return r.results.length > 0 && r.results.every((x) => x.outcome.verdict === 'pass');
+}
+
+export function formatTable(r: CheckReport): string {
+  const rows = r.results.map((x) => [
+    x.cell.id,
+    basename(x.cell.artifact),
+    x.outcome.verdict.toUpperCase(),
+    x.outcome.verdict === 'pass' ? `${x.outcome.seconds.toFixed(1)}` : '-',
+    x.outcome.verdict === 'pass' ? '' : (x.outcome.reason ?? ''),
+  ]);
+  const head = ['MEDIUM', 'ARTIFACT', 'VERDICT', 'SECONDS', 'REASON'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i] ?? 0))).join('  ').trimEnd();
+  const lines = [`acceleration: ${r.accel} (${r.accelReason})`, fmt(head), ...rows.map(fmt)];
+  for (const s of r.skipped) lines.push(`skipped ${basename(s.artifact)}: ${s.reason}`);
+  for (const x of r.results) {
+    if (x.outcome.verdict !== 'pass') {
+      lines.push('', `--- ${x.cell.id}: last console lines (full log: ${x.outcome.consoleLog})`, ...x.outcome.lastLines.slice(-15).map((l) => `  ${l}`));
+    }
+  }
+  const n = r.results.filter((x) => x.outcome.verdict === 'pass').length;
+  lines.push('', `${n}/${r.results.length} media booted with Ignition applied`);
+  return lines.join('\n');
+}
+
+export function toJson(r: CheckReport): unknown {
+  return {
+    passed: passed(r),
+    accel: r.accel,
+    accelReason: r.accelReason,
+    results: r.results.map((x) => ({
+      medium: x.cell.id,
+      kind: x.cell.kind,
+      firmware: x.cell.firmware,
+      artifact: x.cell.artifact,
+      verdict: x.outcome.verdict,
+      failure: x.outcome.kind,
+      reason: x.outcome.reason,
+      seconds: x.outcome.seconds,
+      overheadSeconds: x.overheadSeconds,
+      consoleLog: x.outcome.consoleLog,
+      lastLines: x.outcome.verdict === 'pass' ? undefined : x.outcome.lastLines,
+    })),
+    skipped: r.skipped,
+  };
+}
+
+const esc = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+
+export function toJUnit(r: CheckReport): string {
+  const failures = r.results.filter((x) => x.outcome.verdict === 'fail').length;
+  const errors = r.results.filter((x) => x.outcome.verdict === 'timeout').length;
+  const total = r.results.reduce((a, x) => a + x.outcome.seconds, 0);
+  const cases = r.results.map((x) => {
+    const name = `${x.cell.id} ${basename(x.cell.artifact)}`;
+    const open = `  <testcase classname="day0.check-boot" name="${esc(name)}" time="${x.outcome.seconds.toFixed(1)}">`;
+    if (x.outcome.verdict === 'pass') return `${open}</testcase>`;
+    const tag = x.outcome.verdict === 'timeout' ? 'error' : 'failure';
+    const body = esc(x.outcome.lastLines.join('\n'));
+    return `${open}\n    <${tag} type="${esc(x.outcome.kind ?? x.outcome.verdict)}" message="${esc(x.outcome.reason ?? '')}">${body}</${tag}>\n  </testcase>`;
+  });
+  const skips = r.skipped.map((s) => `  <testcase classname="day0.check-boot" name="${esc(basename(s.artifact))}"><skipped message="${esc(s.reason)}"/></testcase>`);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuite name="day0 check-boot" tests="${r.results.length + r.skipped.length}" failures="${failures}" errors="${errors}" skipped="${r.skipped.length}" time="${total.toFixed(1)}">`,
+    ...cases,
+    ...skips,
+    '</testsuite>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { build, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
+import { OutputDir } from '../../build/output.js';
+import { Progress } from '../../build/progress.js';
+import { formatTable, passed, toJson } from '../../checkboot/report.js';
+import { checkBoot } from '../../checkboot/run.js';
+import { Day0Error } from '../../util/errors.js';
+import { makeContext } from '../context.js';
+import { addCheckBootOptions, collect, firmwaresOf, positiveInt, type CheckBootFlags } from './check-boot.js';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { toJUnit } from '../../checkboot/report.js';
+
+interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
+  ignition?: string;
+  format: string;
+  arch: string;
+  output: string;
+  name?: string;
+  authfile?: string;
+  tlsVerify: string;
+  kernel?: string;
+  rootfsFormat: 'squashfs' | 'erofs';
+  ignitionAreaSize?: number;
+  liveKargAppend: string[];
+  liveKargDelete: string[];
+  kargAppend: string[];
+  diskSize?: string;
+  rootFs: 'xfs' | 'ext4';
+  emitManifest?: string;
+  ignitionSpecCheck: 'on' | 'off';
+  checkBoot?: boolean;
+  quiet?: boolean;
+}
+
+/** "10G", "4096M", "4096" (MiB) → MiB. */
+export function parseSizeMib(v: string): number {
+  const m = /^(\d+)\s*([MGT]i?B?)?$/i.exec(v.trim());
+  if (!m) throw new Day0Error(`cannot read size "${v}"`, { fix: 'give a size like 8G, 8192M or 8192 (MiB)' });
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'M')[0]!.toUpperCase();
+  return unit === 'G' ? n * 1024 : unit === 'T' ? n * 1024 * 1024 : n;
+}
+
+export function registerBuild(program: Command): void {
+  const cmd = program
+    .command('build')
+    .description('build install media for one platform from a layered OS image and an Ignition config')
+    .argument('<image>', 'image reference: docker://HOST/REPO:TAG, HOST/REPO@sha256:…, oci-archive:PATH, oci:DIR[:TAG], containers-storage:REF')
+    .option('-i, --ignition <file>', 'Ignition config embedded in the media (validated; never logged)')
+    .option('-f, --format <list>', `comma-separated: ${ALL_FORMATS.join(', ')}, or all`, 'iso,pxe')
+    .option('--arch <arch>', 'hardware platform (profiles/<arch>.toml)', 'x86_64')
+    .requiredOption('-o, --output <dir>', 'output directory (artifacts go to DIR/<arch>/, plus DIR/SHA256SUMS and DIR/build.json)')
+    .option('--name <name>', 'artifact name prefix (default: the image repository name)')
+    .option('--authfile <file>', 'registry auth file (podman/skopeo format; default: $REGISTRY_AUTH_FILE or the usual locations)')
+    .option('--tls-verify <bool>', 'verify registry TLS (false for a plain-HTTP local registry)', 'true')
+    .option('--kernel <version>', 'kernel to use when the image has several')
+    .addOption(new Option('--rootfs-format <fmt>', 'live root filesystem image').choices(['squashfs', 'erofs']).default('squashfs'))
+    .option('--ignition-area-size <bytes>', 'size of the ISO\'s Ignition embed area (default 262144)', positiveInt('--ignition-area-size'))
+    .option('--live-karg-append <arg>', 'kernel argument added to the live media (repeatable)', collect, [])
+    .option('--live-karg-delete <arg>', 'kernel argument removed from the live media (repeatable)', collect, [])
+    .option('--karg-append <arg>', 'kernel argument added to disk images (repeatable)', collect, [])
+    .option('--disk-size <size>', 'disk image size, e.g. 8G (default from the profile)')
+    .addOption(new Option('--root-fs <fs>', 'root filesystem of disk images').choices(['xfs', 'ext4']).default('xfs'))
+    .option('--emit-manifest <file>', 'write the disk images\' osbuild manifest (v2) to FILE')
+    .addOption(new Option('--ignition-spec-check <mode>', 'refuse configs the image\'s Ignition cannot parse').choices(['on', 'off']).default('on'))
+    .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
+    .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'no progress output');
+  addCheckBootOptions(cmd, 'with --check-boot: ').addHelpText('after', `
+Examples:
+  day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f iso,pxe -o out/
+  day0 build oci-archive:my-os.tar -i config.ign -f metal,metal4k,qemu --disk-size 8G -o out/ --check-boot
+`);
+  cmd.action(async (ref: string, f: BuildFlags) => {
+    if (!['true', 'false'].includes(f.tlsVerify)) throw new Day0Error(`--tls-verify takes true or false, not "${f.tlsVerify}"`, { fix: '--tls-verify=false' });
+    const ctx = await makeContext(f.arch);
+    const progress = Progress.forOptions(f);
+    const opts: BuildOptions = {
+      ref, formats: parseFormats(f.format), outDir: resolve(f.output), name: f.name, ignitionFile: f.ignition,
+      ignitionSpecCheck: f.ignitionSpecCheck, authfile: f.authfile, tlsVerify: f.tlsVerify === 'true', kernel: f.kernel,
+      rootfsFormat: f.rootfsFormat, ignitionAreaSize: f.ignitionAreaSize, liveKargAppend: f.liveKargAppend,
+      liveKargDelete: f.liveKargDelete, kargAppend: f.kargAppend, diskSizeMib: f.diskSize ? parseSizeMib(f.diskSize) : undefined,
+      rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined,
+    };
+    const res = await build(ctx, opts, progress);
+    for (const a of res.artifacts) progress.info(`  ${a.path}  ${(a.size / 2 ** 20).toFixed(1)} MiB`);
+    let ok = true;
+    if (f.checkBoot) {
+      const media = res.artifacts.filter((a) => ['iso', 'pxe-kernel', 'metal', 'metal4k', 'qemu'].includes(a.kind)).map((a) => join(res.outDir, a.path));
+      progress.info(`boot-checking ${media.length} media under QEMU …`);
+      const logDir = join(res.outDir, 'check-boot');
+      const report = await checkBoot(ctx, {
+        artifacts: media, firmwares: firmwaresOf(f.firmware), timeoutS: f.timeout, jobs: f.jobs,
+        expect: { files: f.expectFile, units: f.expectUnit }, logDir,
+        onCellDone: (r) => progress.info(`  ${r.cell.id}: ${r.outcome.verdict}${r.outcome.verdict === 'pass' ? ` in ${r.outcome.seconds} s` : ` (${r.outcome.reason})`}`),
+      });
+      ok = passed(report);
+      res.record.checkBoot = toJson(report);
+      // build.json records every verdict; artifacts and reports stay even when a check fails.
+      const out = await OutputDir.open(res.outDir);
+      try {
+        await out.writeFile('build.json', `${JSON.stringify(res.record, null, 2)}\n`);
+      } finally {
+        await out.close();
+      }
+      await writeFile(join(logDir, 'check-boot.json'), `${JSON.stringify(toJson(report), null, 2)}\n`);
+      if (f.junit) await writeFile(resolve(f.junit), toJUnit(report));
+      if (!f.json) process.stdout.write(`\n${formatTable(report)}\n`);
+    }
+    if (f.json) process.stdout.write(`${JSON.stringify(res.record, null, 2)}\n`);
+    else if (!f.checkBoot) process.stdout.write(`built ${res.artifacts.length} artifacts in ${res.outDir}\n`);
+    process.exitCode = ok ? 0 : 1;
+  });
+}
+
