@@ -5,7 +5,10 @@ import { formatError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { registerBuild } from './commands/build.js';
 import { registerCheckBoot } from './commands/check-boot.js';
+import { registerCache } from './commands/cache.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerIgnitionCommands } from './commands/ignition.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerIsoCommands } from './commands/iso.js';
 import { registerPxeCommands } from './commands/pxe.js';
 
@@ -38,7 +41,10 @@ export function makeProgram(): Command {
     .addHelpText('after', EXAMPLES);
   registerBuild(program);
   registerCheckBoot(program);
+  registerInspect(program);
+  registerIgnitionCommands(program);
   registerDoctor(program);
+  registerCache(program);
   registerIsoCommands(program);
   registerPxeCommands(program);
   return program;

@@ -25,6 +25,8 @@ const FirmwareSchema = z
     kind: z.enum(['seabios', 'ovmf', 'aavmf', 'slof', 's390-ccw']),
     code: z.string().startsWith('/'),
     vars: z.string().startsWith('/').optional(),
+    /** SeaBIOS: I/O port to mirror its screen to (so "No bootable device" reaches the serial console). */
+    serial_port: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -54,7 +56,9 @@ export const ProfileSchema = z
         cdrom: z.string(),
         net_device: z.string(),
         ignition: z.enum(['fw_cfg', 'virtio-blk']),
-        ipxe_rom: z.string().optional(),
+        netboot_device: z.string(),
+        ipxe_rom_bios: z.string().startsWith('/').optional(),
+        ipxe_rom_uefi: z.string().startsWith('/').optional(),
       })
       .strict(),
     firmware: z

@@ -22,6 +22,15 @@ export interface QemuPlan {
   /** Ignition config handed over through fw_cfg (the qemu platform). */
   fwCfgIgnition?: string;
   memoryMib?: number;
+  /** File holding the SeaBIOS serial port as a little-endian u16 (see `serconBytes`). */
+  serconFile?: string;
+}
+
+/** SeaBIOS reads etc/sercon-port as a binary little-endian integer. */
+export function serconBytes(port: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(port);
+  return b;
 }
 
 export function qemuArgv(plan: QemuPlan): string[] {
@@ -41,6 +50,8 @@ export function qemuArgv(plan: QemuPlan): string[] {
     argv.push('-drive', `if=pflash,format=raw,unit=1,file=${plan.uefiVars}`);
   } else {
     argv.push('-bios', fw.code);
+    // SeaBIOS mirrors its and option ROMs' (iPXE's) screen to the serial port, so firmware verdicts reach the console.
+    if (fw.kind === 'seabios' && plan.serconFile) argv.push('-fw_cfg', `name=etc/sercon-port,file=${plan.serconFile}`);
   }
 
   switch (m.kind) {
@@ -57,10 +68,12 @@ export function qemuArgv(plan: QemuPlan): string[] {
       argv.push('-device', `${q.disk_bus},drive=disk0,bootindex=0,logical_block_size=${ss},physical_block_size=${ss}`);
       break;
     }
-    case 'netboot':
+    case 'netboot': {
+      const rom = plan.firmware === 'uefi' ? q.ipxe_rom_uefi : q.ipxe_rom_bios;
       argv.push('-netdev', `user,id=net0${m.tftpRoot ? `,tftp=${m.tftpRoot}` : ''},bootfile=${m.bootUrl}`);
-      argv.push('-device', `${q.net_device},netdev=net0,bootindex=0${q.ipxe_rom ? `,romfile=${q.ipxe_rom}` : ''}`);
+      argv.push('-device', `${q.netboot_device},netdev=net0,bootindex=0${rom ? `,romfile=${rom}` : ''}`);
       break;
+    }
   }
   if (m.kind !== 'netboot') {
     argv.push('-netdev', 'user,id=net0', '-device', `${q.net_device},netdev=net0,romfile=`);

@@ -1,10 +1,10 @@
 // Boot a medium under QEMU and watch its serial console until the marker, a recognised failure, QEMU's exit
 // or the timeout. The one QEMU runner in day0: tests, `check-boot` and `build --check-boot` all use it.
 import { createWriteStream } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bind, Executor } from '../executor/types.js';
-import { qemuArgv, type QemuPlan } from './args.js';
+import { qemuArgv, serconBytes, type QemuPlan } from './args.js';
 import { classifyLine, ConsoleTail, type ConsoleFinding } from './console.js';
 
 export type Verdict = 'pass' | 'fail' | 'timeout';
@@ -56,6 +56,12 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const started = Date.now();
   let graceTimer: NodeJS.Timeout | undefined;
 
+  const bios = plan.profile.firmware.bios;
+  if (plan.firmware === 'bios' && bios?.serial_port && !plan.serconFile) {
+    const serconFile = join(watch.workDir, 'sercon-port.bin');
+    await writeFile(serconFile, serconBytes(bios.serial_port));
+    plan = { ...plan, serconFile };
+  }
   let argv = qemuArgv(plan);
   const p = plan.profile.firmware.uefi;
   if (plan.firmware === 'uefi') {
