@@ -18,9 +18,10 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
-          // QEMU boots are the slow part; files run in parallel, one fork per core.
+          // QEMU boots are the slow part and each file already boots several media at once (one QEMU per core):
+          // files run one after another so boots never starve each other into timeouts.
           pool: 'forks',
-          maxWorkers: 2,
+          fileParallelism: false,
         },
       },
     ],

@@ -1,6 +1,6 @@
 // day0's command line. Commands are thin: they parse flags and call the modules that do the work.
 import { Command, CommanderError } from 'commander';
-import { runAllCleanups } from '../util/cleanup.js';
+import { installSignalHandlers, runAllCleanups } from '../util/cleanup.js';
 import { formatError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { registerBuild } from './commands/build.js';
@@ -51,6 +51,7 @@ export function makeProgram(): Command {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  installSignalHandlers();
   const program = makeProgram();
   program.exitOverride();
   try {

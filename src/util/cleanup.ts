@@ -1,6 +1,7 @@
 // One place that undoes side effects: temp dirs, containers, QEMU processes, loop devices.
-// Register an undo step when the side effect happens; it runs once — when the owner disposes it, or on
-// SIGINT/SIGTERM (then day0 exits 130/143), so Ctrl-C never leaves a container or a QEMU behind.
+// Register an undo step when the side effect happens; it runs once — when the owner disposes it, or, in the CLI
+// (which calls installSignalHandlers), on SIGINT/SIGTERM/SIGHUP before day0 exits 130/143/129, so Ctrl-C never
+// leaves a container, a loop device or a QEMU behind. Library code never installs signal handlers itself.
 
 type Undo = () => Promise<void> | void;
 
@@ -17,7 +18,6 @@ export interface Registration {
 }
 
 export function onCleanup(what: string, undo: Undo): Registration {
-  installSignalHandlers();
   const id = nextId++;
   pending.set(id, { what, undo });
   return {
@@ -50,7 +50,7 @@ export function pendingCleanups(): string[] {
   return [...pending.values()].map((e) => e.what);
 }
 
-function installSignalHandlers(): void {
+export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {

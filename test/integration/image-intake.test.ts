@@ -18,6 +18,7 @@ import { inspectImage, intake } from '../../src/image/intake.js';
 import { pullImage } from '../../src/image/pull.js';
 import { unpackImage } from '../../src/image/unpack.js';
 import { Day0Error } from '../../src/util/errors.js';
+import { cpio } from '../helpers/cpio.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const REG = 'localhost:5000';
@@ -126,24 +127,6 @@ function tar(entries: TEnt[]): Buffer {
   return Buffer.concat(out);
 }
 
-function cpio(files: { name: string; data?: Buffer | string; mode?: number }[]): Buffer {
-  const parts: Buffer[] = [];
-  const pad = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
-  let ino = 1;
-  for (const f of [...files, { name: 'TRAILER!!!', mode: 0 }]) {
-    const data = Buffer.from(f.data ?? '');
-    const name = Buffer.from(`${f.name}\0`);
-    const h = (v: number) => v.toString(16).padStart(8, '0');
-    parts.push(
-      Buffer.from(`070701${h(ino++)}${h(f.mode ?? 0o100755)}${h(0)}${h(0)}${h(1)}${h(0)}${h(data.length)}${h(0)}${h(0)}${h(0)}${h(0)}${h(name.length)}${h(0)}`),
-      name,
-      pad(110 + name.length),
-      data,
-      pad(data.length),
-    );
-  }
-  return Buffer.concat(parts);
-}
 
 /** A fake Ignition binary: the version stamp sits NUL-delimited, as Go's -X ldflags put it. */
 const ignitionBinary = (stamp: string) => Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01 fake go binary '), Buffer.alloc(64), Buffer.from(stamp), Buffer.alloc(64)]);

@@ -36,15 +36,8 @@ export function addCommonCustomizeOptions(cmd: Command): Command {
     .option('--live-ignition <path>', 'Ignition config for the live system (repeatable: merged)', collect);
 }
 
-export interface CommonCustomizeFlags {
-  destIgnition?: string[];
-  destDevice?: string;
-  destKargAppend?: string[];
-  destKargDelete?: string[];
-  networkKeyfile?: string[];
-  ignitionCa?: string[];
-  liveIgnition?: string[];
-}
+/** The shared customize flags as commander parses them (the same names as the options). */
+export type CommonCustomizeFlags = Omit<CommonCustomizeOptions, 'compression'>;
 
 export function commonCustomizeOptions(o: CommonCustomizeFlags): CommonCustomizeOptions {
   return {

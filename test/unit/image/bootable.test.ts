@@ -16,21 +16,8 @@ import {
 } from '../../../src/image/bootable.js';
 import type { Executor } from '../../../src/executor/types.js';
 import { maxSpecForIgnition } from '../../../src/image/intake.js';
+import { cpio } from '../../helpers/cpio.js';
 
-/** A newc cpio archive (what dracut writes). */
-function cpio(files: { name: string; data?: Buffer | string; mode?: number }[]): Buffer {
-  const parts: Buffer[] = [];
-  const pad = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
-  let ino = 1;
-  for (const f of [...files, { name: 'TRAILER!!!', mode: 0 }]) {
-    const data = Buffer.from(f.data ?? '');
-    const name = Buffer.from(`${f.name}\0`);
-    const h = (v: number) => v.toString(16).padStart(8, '0');
-    const hdr = `070701${h(ino++)}${h(f.mode ?? 0o100755)}${h(0)}${h(0)}${h(1)}${h(0)}${h(data.length)}${h(0)}${h(0)}${h(0)}${h(0)}${h(name.length)}${h(0)}`;
-    parts.push(Buffer.from(hdr), name, pad(110 + name.length), data, pad(data.length));
-  }
-  return Buffer.concat(parts);
-}
 
 const stamp = (v: string) => Buffer.concat([Buffer.from('\x7fELF junk call frame too large\0\0\0'), Buffer.from(v), Buffer.from('\0\0\0 more')]);
 
