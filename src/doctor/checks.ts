@@ -34,7 +34,7 @@ export interface DoctorEnv {
 
 type Check = (env: DoctorEnv) => Promise<Omit<CheckResult, 'name' | 'required'>>;
 
-const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Check }[] = [
+const checks: { name: string; required: boolean; podmanOnly?: boolean; usesExecutor?: boolean; run: Check }[] = [
   {
     name: 'node',
     required: true,
@@ -70,6 +70,7 @@ const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Chec
   },
   {
     name: 'privileged run',
+    usesExecutor: true,
     required: true,
     run: async ({ exec }) => {
       const r = await exec.run({ argv: ['sh', '-c', 'test -w /dev/loop-control && echo privileged'], timeoutMs: 60_000, label: 'privileged probe' });
@@ -86,6 +87,7 @@ const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Chec
   },
   {
     name: 'builder tools',
+    usesExecutor: true,
     required: true,
     run: async ({ exec }) => {
       const script = `for t in ${BUILDER_TOOLS.join(' ')}; do command -v "$t" >/dev/null || echo "$t"; done`;
@@ -99,6 +101,7 @@ const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Chec
   },
   {
     name: 'loop devices',
+    usesExecutor: true,
     required: true,
     run: async ({ exec }) => {
       const r = await exec.run({ argv: ['losetup', '-f'], timeoutMs: 30_000, label: 'losetup -f' });
@@ -122,6 +125,7 @@ const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Chec
   },
   {
     name: 'qemu',
+    usesExecutor: true,
     required: true,
     run: async ({ exec, profile }) => {
       const r = await exec.run({ argv: [profile.qemu.binary, '--version'], timeoutMs: 30_000, label: 'qemu --version' });
@@ -132,6 +136,7 @@ const checks: { name: string; required: boolean; podmanOnly?: boolean; run: Chec
   },
   {
     name: 'qemu acceleration',
+    usesExecutor: true,
     required: false,
     run: async ({ exec, profile }) => {
       const kvm = await access('/dev/kvm', constants.F_OK).then(() => true, () => false);
@@ -151,8 +156,9 @@ export async function runDoctor(env: DoctorEnv): Promise<CheckResult[]> {
   let podmanBroken = false;
   for (const c of checks) {
     if (c.podmanOnly && env.exec.mode !== 'podman') continue;
-    if (podmanBroken && !c.podmanOnly) {
-      results.push({ name: c.name, status: 'fail', detail: 'skipped: the builder is not usable', fix: 'fix the checks above first', required: c.required });
+    if (podmanBroken && c.usesExecutor) {
+      // Only checks that run something in the builder depend on it; an optional one is a warning, not a failure.
+      results.push({ name: c.name, status: c.required ? 'fail' : 'warn', detail: 'skipped: the builder is not usable', fix: 'fix the checks above first', required: c.required });
       continue;
     }
     let r: Omit<CheckResult, 'name' | 'required'>;

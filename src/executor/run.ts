@@ -1,5 +1,6 @@
 // Spawning a process with day0's rules: output collected or streamed, stdin for secrets, killed on abort,
 // timeout and Ctrl-C. Both executors use this.
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { onCleanup } from '../util/cleanup.js';
 import { Day0Error } from '../util/errors.js';
@@ -34,8 +35,23 @@ export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnEx
     child.kill('SIGTERM');
     await child.catch(() => undefined);
   });
-  if (spec.onStdout) child.stdout?.on('data', (d: Buffer) => spec.onStdout?.(d.toString('utf8')));
-  if (spec.onStderr) child.stderr?.on('data', (d: Buffer) => spec.onStderr?.(d.toString('utf8')));
+  // Decode each stream statefully so a UTF-8 character split across chunks stays whole.
+  const stream = (s: NodeJS.ReadableStream | null, cb: ((t: string) => void) | undefined) => {
+    if (!s || !cb) return;
+    const dec = new StringDecoder('utf8');
+    s.on('data', (d: Buffer) => cb(dec.write(d)));
+    s.on('end', () => {
+      const rest = dec.end();
+      if (rest) cb(rest);
+    });
+  };
+  stream(child.stdout, spec.onStdout);
+  stream(child.stderr, spec.onStderr);
+  // Stop at once on abort or timeout (a container's main process may ignore the SIGTERM podman forwards).
+  let stopped: Promise<void> | undefined;
+  const stopNow = () => (stopped ??= Promise.resolve(extra.stop?.()).catch(() => undefined));
+  spec.signal?.addEventListener('abort', stopNow, { once: true });
+  const timer = spec.timeoutMs ? setTimeout(stopNow, spec.timeoutMs) : undefined;
   if (spec.stdoutTo) child.stdout?.pipe(spec.stdoutTo);
   let timedOut = false;
   try {
@@ -46,7 +62,7 @@ export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnEx
         throw new Day0Error(`cannot run ${file}: not found`, { fix: `install ${file}, or run day0 with the podman executor` });
       }
     }
-    if ((r.isCanceled || r.timedOut) && extra.stop) await extra.stop();
+    if (r.isCanceled || r.timedOut) await stopNow();
     return {
       exitCode: r.exitCode ?? -1,
       stdout: typeof r.stdout === 'string' ? r.stdout : '',
@@ -55,6 +71,9 @@ export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnEx
       timedOut,
     };
   } finally {
+    if (timer) clearTimeout(timer);
+    spec.signal?.removeEventListener('abort', stopNow);
+    await stopped;
     reg.release();
   }
 }

@@ -83,7 +83,7 @@ export const ProfileSchema = z
         partitions: z.array(PartitionSchema).min(1),
       })
       .strict()
-      .refine((d) => d.partitions.filter((p) => p.size_mib === 0).length <= 1, 'only one partition may take the rest of the disk (size_mib = 0)')
+      .refine((d) => d.partitions.filter((p) => p.size_mib === 0).length <= 1, { message: 'only one partition may take the rest of the disk (size_mib = 0)', path: ['partitions'] })
       .refine((d) => d.partitions.some((p) => p.mountpoint === '/'), 'one partition must be mounted at /'),
     live: z
       .object({
@@ -94,8 +94,12 @@ export const ProfileSchema = z
       .strict(),
   })
   .strict()
-  .refine((p) => p.bootloader.firmwares.every((f) => p.firmware[f] !== undefined), {
-    message: 'every bootloader firmware needs a [firmware.<name>] table',
+  .superRefine((p, ctx) => {
+    for (const f of p.bootloader.firmwares) {
+      if (p.firmware[f] === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['firmware', f], message: `bootloader.firmwares lists "${f}" but there is no [firmware.${f}] table` });
+      }
+    }
   });
 
 export type Profile = z.infer<typeof ProfileSchema>;

@@ -15,10 +15,10 @@ export interface ConsoleFinding {
 }
 
 const RULES: { kind: FailureKind; reason: string; re: RegExp }[] = [
-  { kind: 'ignition-failed', reason: 'Ignition failed', re: /Failed to start .*Ignition \((?:fetch-offline|fetch|kargs|disks|mount|files)\)|ignition-(?:fetch-offline|fetch|kargs|disks|mount|files)\.service: (?:Main process exited, code=exited|Failed with result)/ },
+  { kind: 'ignition-failed', reason: 'Ignition failed', re: /Failed to start .*Ignition \((?:fetch-offline|fetch|kargs|disks|mount|files)\)|ignition-(?:fetch-offline|fetch|kargs|disks|mount|files)\.service: (?:Main process exited, code=(?:exited, status=(?!0\/)|killed|dumped)|Failed with result)/ },
   { kind: 'kernel-panic', reason: 'kernel panic', re: /Kernel panic - not syncing/ },
   { kind: 'kernel-oops', reason: 'kernel Oops', re: /\bOops: |BUG: unable to handle|BUG: kernel NULL pointer/ },
-  { kind: 'emergency-shell', reason: 'emergency shell', re: /You are in emergency mode|Entering emergency mode|Give root password for maintenance|Cannot open access to console, the root account is locked|dracut Warning: Could not boot|Starting (?:Dracut )?Emergency Shell/ },
+  { kind: 'emergency-shell', reason: 'emergency shell', re: /You are in emergency mode|Entering emergency mode|Give root password for maintenance|Cannot open access to console, the root account is locked|dracut Warning: Could not boot|Starting (?:\S+\.service - )?(?:Dracut )?Emergency Shell/ },
   { kind: 'no-bootable-device', reason: 'firmware found no bootable device', re: /No bootable device|No bootable option or device was found|Boot failed: not a bootable disk|No more network devices|Boot Failed\. EFI/ },
 ];
 
@@ -54,5 +54,5 @@ export class ConsoleTail {
 
 export function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1bc/g, '');
+  return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[@-Z\\-_]|\x1bc/g, '');
 }

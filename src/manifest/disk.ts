@@ -1,0 +1,353 @@
+// The build plan for disk images: a version-2 osbuild manifest, generated from the platform profile.
+//
+// Pipelines (one manifest carries every requested format, so shared work is described once):
+//   build               the day0 builder image (container-deploy): the buildroot with grub, mtools, qemu-img …
+//   tree                the OS container image (container-deploy): the root filesystem, used as is
+//   efi-tree            the ESP content: EFI/BOOT/BOOTX64.EFI (grub-mkimage x86_64-efi) + a grub.cfg stub
+//   boot-<platform>     the boot partition content: kernel, initramfs, GRUB i386-pc modules, grub.cfg
+//                       (kernel args with ignition.platform.id=<platform>), the ignition.firstboot flag and,
+//                       for metal, ignition/config.ign (0600)
+//   <format> / raw-<format>
+//                       truncate → sfdisk → mkfs.fat/ext4/xfs (loopback with start/size in sectors) →
+//                       copy trees into the mounted filesystems → grub2.inst (boot.img + core.img)
+//   <format>            for qcow2/vmdk/vhd: org.osbuild.qemu converts raw-<format>
+// Pure: same input, same manifest (UUIDs derive from `seed`).
+import { createHash } from 'node:crypto';
+import type { Profile } from '../profiles/schema.js';
+import { Day0Error } from '../util/errors.js';
+import { bootGrubCfg, efiStubGrubCfg, GRUB_DIR } from './grub.js';
+import { BIOS_BOOT_TYPE, ESP_TYPE, planLayout, type DiskLayout, type PlannedPartition, type SectorSize } from './layout.js';
+import type { Device, Input, Manifest, Mount, Pipeline, Stage } from './types.js';
+
+export const DISK_FORMATS = ['metal', 'metal4k', 'qemu', 'vmware', 'azure'] as const;
+export type DiskFormat = (typeof DISK_FORMATS)[number];
+export type DiskPlatform = 'metal' | 'qemu' | 'vmware' | 'azure';
+
+export interface FormatInfo {
+  platform: DiskPlatform;
+  sectorSize: SectorSize;
+  /** File extension of the output. */
+  ext: 'raw' | 'qcow2' | 'vmdk' | 'vhd';
+  /** org.osbuild.qemu format object; undefined = the raw image is the output. */
+  convert?: Record<string, unknown>;
+}
+
+export const FORMATS: Record<DiskFormat, FormatInfo> = {
+  metal: { platform: 'metal', sectorSize: 512, ext: 'raw' },
+  metal4k: { platform: 'metal', sectorSize: 4096, ext: 'raw' },
+  // Uncompressed qcow2: built to boot, and qemu-img's zlib pass would double the build time.
+  qemu: { platform: 'qemu', sectorSize: 512, ext: 'qcow2', convert: { type: 'qcow2', compat: '1.1', compression: false } },
+  vmware: { platform: 'vmware', sectorSize: 512, ext: 'vmdk', convert: { type: 'vmdk', subformat: 'streamOptimized', adapter_type: 'lsilogic', compat6: true } },
+  // Azure wants a fixed VHD whose virtual size is a whole number of MiB (the layout guarantees that).
+  azure: { platform: 'azure', sectorSize: 512, ext: 'vhd', convert: { type: 'vpc', subformat: 'fixed', force_size: true } },
+};
+
+export function outputFileName(name: string, format: DiskFormat, arch: string): string {
+  return `${name}-${format}.${arch}.${FORMATS[format].ext}`;
+}
+
+export interface ContainerRef {
+  /** Image ID = config digest, "sha256:<64 hex>" (osbuild indexes container sources by it). */
+  id: string;
+  /** Name to fetch it by: a registry repository (skopeo) or a local containers-storage name. */
+  name: string;
+  /** Registry manifest digest (skopeo source); absent = take it from local containers-storage. */
+  digest?: string;
+  tlsVerify?: boolean;
+}
+
+export interface DiskPlanInput {
+  profile: Profile;
+  /** Output base name: `<name>-<format>.<arch>.<ext>`. */
+  name: string;
+  formats: DiskFormat[];
+  /** Override the formats' sector size (512 for all but metal4k). */
+  sectorSize?: SectorSize;
+  diskSizeMib?: number;
+  kargAppend?: string[];
+  rootFs?: 'xfs' | 'ext4';
+  /** Baked into metal images at /boot/ignition/config.ign (0600). Never for the other platforms. */
+  ignition?: Buffer;
+  kernel: {
+    version: string;
+    /** Paths inside the OS tree, e.g. /usr/lib/modules/<v>/vmlinuz. */
+    vmlinuz: string;
+    initramfs: string;
+  };
+  osName?: string;
+  image: ContainerRef;
+  builder: ContainerRef;
+  /** BOOTX64.EFI (grub-mkimage -O x86_64-efi with EFI_GRUB_MODULES); carried inline. */
+  efiBinary: Buffer;
+  /** Seed for partition, disk and filesystem UUIDs (random per build; fixed in tests). */
+  seed: string;
+  generator?: { name: string; version?: string };
+}
+
+/** What the executor and buildDiskImages need to know beyond the manifest itself. */
+export interface DiskPlan {
+  manifest: Manifest;
+  /** Per format: the pipeline to export, the file it holds, and the final file name. */
+  outputs: { format: DiskFormat; pipeline: string; file: string; fileName: string; layout: DiskLayout; platform: DiskPlatform }[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A v4-shaped UUID derived from `seed` and `role`, so a plan is reproducible. */
+export function seededUuid(seed: string, role: string): string {
+  const b = createHash('sha256').update(`${seed}\0${role}`).digest().subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function fatVolid(seed: string): string {
+  return createHash('sha256').update(`${seed}\0esp-volid`).digest('hex').slice(0, 8).toUpperCase();
+}
+
+class Inline {
+  readonly items: Record<string, { encoding: 'base64'; data: string }> = {};
+  add(data: Buffer | string): string {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
+    const id = sha256(buf);
+    this.items[id] = { encoding: 'base64', data: buf.toString('base64') };
+    return id;
+  }
+}
+
+const treeInput = (pipeline: string): Input => ({ type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: [`name:${pipeline}`] });
+const filesInput = (ids: string[]): Input => ({ type: 'org.osbuild.files', origin: 'org.osbuild.source', references: ids });
+
+function loopback(filename: string, ss: SectorSize, part?: PlannedPartition): Device {
+  const options: Record<string, unknown> = { filename };
+  if (part) Object.assign(options, { start: part.start, size: part.size, lock: true });
+  options['sector-size'] = ss;
+  return { type: 'org.osbuild.loopback', options };
+}
+
+const MOUNT_TYPE: Record<string, string> = { vfat: 'org.osbuild.fat', ext4: 'org.osbuild.ext4', xfs: 'org.osbuild.xfs' };
+
+/** Kernel arguments for a disk image: root by label, the profile's disk and console args, the platform, extras. */
+export function diskKargs(profile: Profile, layout: DiskLayout, platform: DiskPlatform, append: string[] = []): string[] {
+  const root = layout.partitions.find((p) => p.mountpoint === '/');
+  if (!root?.label) throw new Day0Error('the root partition in the profile has no filesystem label', { fix: 'set label = "root" on the partition mounted at /' });
+  return [`root=LABEL=${root.label}`, ...profile.kernel.disk_args, ...profile.kernel.args, `ignition.platform.id=${platform}`, ...append];
+}
+
+export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
+  const { profile } = input;
+  if (input.formats.length === 0) throw new Day0Error('no disk image format requested', { fix: `pick one or more of: ${DISK_FORMATS.join(', ')}` });
+  for (const f of input.formats) {
+    if (!(DISK_FORMATS as readonly string[]).includes(f)) throw new Day0Error(`unknown disk image format "${f}"`, { fix: `use one of: ${DISK_FORMATS.join(', ')}` });
+  }
+  for (const k of input.kargAppend ?? []) {
+    if (!k || /\s/.test(k)) throw new Day0Error(`kernel argument ${JSON.stringify(k)} is empty or contains whitespace`, { fix: 'pass one kernel argument per --karg-append' });
+  }
+  for (const ref of [input.image, input.builder]) {
+    if (!/^sha256:[0-9a-f]{64}$/.test(ref.id)) throw new Error(`container image id must be sha256:<64 hex>, got ${ref.id}`);
+  }
+  const formats = [...new Set(input.formats)];
+  const platforms = [...new Set(formats.map((f) => FORMATS[f].platform))];
+  const diskSizeMib = input.diskSizeMib ?? profile.disk.default_size_mib;
+  const inline = new Inline();
+  const pipelines: Pipeline[] = [];
+  const sources: Manifest['sources'] = {};
+  const build = 'name:build';
+  const bios = profile.bootloader.firmwares.includes('bios') && profile.bootloader.grub_bios_target;
+  const uefi = profile.bootloader.firmwares.includes('uefi') && profile.bootloader.grub_efi_target;
+
+  // --- build root and OS tree: container images -----------------------------------------------------------------
+  const skopeo: Record<string, unknown> = {};
+  const storage: Record<string, unknown> = {};
+  const containerStage = (ref: ContainerRef): Stage => {
+    if (ref.digest) {
+      skopeo[ref.id] = { image: { name: ref.name, digest: ref.digest, ...(ref.tlsVerify === false ? { 'tls-verify': false } : {}) } };
+      return {
+        type: 'org.osbuild.container-deploy',
+        inputs: { images: { type: 'org.osbuild.containers', origin: 'org.osbuild.source', references: { [ref.id]: { name: ref.name } } } },
+      };
+    }
+    storage[ref.id] = {};
+    return {
+      type: 'org.osbuild.container-deploy',
+      inputs: { images: { type: 'org.osbuild.containers-storage', origin: 'org.osbuild.source', references: { [ref.id]: { name: ref.name } } } },
+    };
+  };
+  pipelines.push({ name: 'build', stages: [containerStage(input.builder)] });
+  pipelines.push({ name: 'tree', build, stages: [containerStage(input.image)] });
+
+  // --- ESP content ----------------------------------------------------------------------------------------------
+  const efiFile = profile.bootloader.efi_boot_file ?? 'BOOTX64.EFI';
+  if (uefi) {
+    const efiId = inline.add(input.efiBinary);
+    const stubId = inline.add(efiStubGrubCfg());
+    pipelines.push({
+      name: 'efi-tree',
+      build,
+      stages: [
+        { type: 'org.osbuild.mkdir', options: { paths: [{ path: 'tree:///EFI/BOOT', parents: true }] } },
+        {
+          type: 'org.osbuild.copy',
+          inputs: { files: filesInput([efiId, stubId]) },
+          options: { paths: [
+            { from: `input://files/${efiId}`, to: `tree:///EFI/BOOT/${efiFile}` },
+            { from: `input://files/${stubId}`, to: 'tree:///EFI/BOOT/grub.cfg' },
+          ] },
+        },
+      ],
+    });
+  }
+
+  // --- boot partition content, per platform ---------------------------------------------------------------------
+  const kv = input.kernel.version;
+  const vmlinuz = `vmlinuz-${kv}`;
+  const initramfs = `initramfs-${kv}.img`;
+  // Layout for kernel args only needs the labels: take the first format's.
+  const labelsLayout = planLayout(profile, { sectorSize: 512, diskSizeMib, ...(input.rootFs ? { rootFs: input.rootFs } : {}) });
+  for (const platform of platforms) {
+    const cfgId = inline.add(bootGrubCfg({
+      title: input.osName ?? 'day0',
+      kernelVersion: kv,
+      vmlinuz,
+      initramfs,
+      kargs: diskKargs(profile, labelsLayout, platform, input.kargAppend),
+      consoles: profile.kernel.console,
+    }));
+    const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }];
+    if (bios) dirs.push({ path: `tree://${GRUB_DIR}/${profile.bootloader.grub_bios_target}` });
+    const ign = platform === 'metal' && input.ignition ? inline.add(input.ignition) : undefined;
+    if (ign) dirs.push({ path: 'tree:///ignition', mode: 0o700 });
+    const stages: Stage[] = [
+      { type: 'org.osbuild.mkdir', options: { paths: dirs } },
+      {
+        type: 'org.osbuild.copy',
+        inputs: { tree: treeInput('tree') },
+        options: { paths: [
+          { from: `input://tree${input.kernel.vmlinuz}`, to: `tree:///${vmlinuz}` },
+          { from: `input://tree${input.kernel.initramfs}`, to: `tree:///${initramfs}` },
+        ] },
+      },
+    ];
+    if (bios) {
+      stages.push({
+        type: 'org.osbuild.copy',
+        inputs: { build: treeInput('build') },
+        options: { paths: [{ from: `input://build/usr/lib/grub/${profile.bootloader.grub_bios_target}/`, to: `tree://${GRUB_DIR}/${profile.bootloader.grub_bios_target}/` }] },
+      });
+    }
+    const files = [cfgId, ...(ign ? [ign] : [])];
+    stages.push({
+      type: 'org.osbuild.copy',
+      inputs: { files: filesInput(files) },
+      options: { paths: [
+        { from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` },
+        ...(ign ? [{ from: `input://files/${ign}`, to: 'tree:///ignition/config.ign' }] : []),
+      ] },
+    });
+    if (ign) stages.push({ type: 'org.osbuild.chmod', options: { items: { '/ignition/config.ign': { mode: '0600' } } } });
+    // The first-boot flag: GRUB adds ignition.firstboot while it exists.
+    stages.push({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
+    pipelines.push({ name: `boot-${platform}`, build, stages });
+  }
+
+  // --- disks ------------------------------------------------------------------------------------------------------
+  const outputs: DiskPlan['outputs'] = [];
+  for (const format of formats) {
+    const fi = FORMATS[format];
+    const ss = input.sectorSize ?? fi.sectorSize;
+    const layout = planLayout(profile, { sectorSize: ss, diskSizeMib, ...(input.rootFs ? { rootFs: input.rootFs } : {}) });
+    const fileName = outputFileName(input.name, format, profile.arch);
+    const rawName = fi.convert ? `raw-${format}` : format;
+    const rawFile = fi.convert ? 'disk.raw' : fileName;
+    const seed = `${input.seed}:${ss}`;
+    const stages: Stage[] = [];
+    stages.push({ type: 'org.osbuild.truncate', options: { filename: rawFile, size: String(layout.sizeBytes) } });
+    stages.push({
+      type: 'org.osbuild.sfdisk',
+      devices: { device: loopback(rawFile, ss) },
+      options: {
+        label: 'gpt',
+        uuid: seededUuid(seed, `disk:${format}`),
+        partitions: layout.partitions.map((p) => ({
+          start: p.start,
+          size: p.size,
+          type: p.type,
+          name: p.name,
+          uuid: seededUuid(input.seed, `part:${p.name}`),
+        })),
+      },
+    });
+    const copies: Stage[] = [];
+    for (const p of layout.partitions) {
+      if (!p.filesystem) continue;
+      const dev = `dev-${p.name.toLowerCase()}`;
+      const devices = { [dev]: loopback(rawFile, ss, p) };
+      // Filesystem UUIDs are shared by all formats of one sector size: the same filesystem in each.
+      const fsUuid = seededUuid(seed, `fs:${p.name}`);
+      if (p.filesystem === 'vfat') {
+        stages.push({ type: 'org.osbuild.mkfs.fat', devices: { device: loopback(rawFile, ss, p) }, options: { volid: fatVolid(seed), ...(p.label ? { label: p.label } : {}) } });
+      } else if (p.filesystem === 'ext4') {
+        stages.push({ type: 'org.osbuild.mkfs.ext4', devices: { device: loopback(rawFile, ss, p) }, options: { uuid: fsUuid, ...(p.label ? { label: p.label } : {}), metadata_csum_seed: false, orphan_file: false } });
+      } else {
+        stages.push({ type: 'org.osbuild.mkfs.xfs', devices: { device: loopback(rawFile, ss, p) }, options: { uuid: fsUuid, ...(p.label ? { label: p.label } : {}) } });
+      }
+      const source = p.mountpoint === '/' ? 'tree'
+        : p.type === ESP_TYPE ? (uefi ? 'efi-tree' : undefined)
+        : p.mountpoint === '/boot' ? `boot-${fi.platform}` : undefined;
+      if (!source) continue;
+      const mount: Mount = { name: p.name, type: MOUNT_TYPE[p.filesystem]!, source: dev, target: p.mountpoint ?? `/${p.name}` };
+      copies.push({
+        type: 'org.osbuild.copy',
+        inputs: { tree: treeInput(source) },
+        devices,
+        mounts: [mount],
+        options: { paths: [{ from: 'input://tree/', to: `mount://${p.name}/` }] },
+      });
+    }
+    stages.push(...copies);
+    const biosPart = layout.partitions.find((p) => p.type === BIOS_BOOT_TYPE);
+    const bootIdx = layout.partitions.findIndex((p) => p.mountpoint === '/boot');
+    if (bios && biosPart && bootIdx >= 0) {
+      stages.push({
+        type: 'org.osbuild.grub2.inst',
+        options: {
+          filename: rawFile,
+          platform: profile.bootloader.grub_bios_target,
+          location: biosPart.start,
+          core: { type: 'mkimage', partlabel: 'gpt', filesystem: 'ext4', binary: 'grub-mkimage' },
+          prefix: { type: 'partition', partlabel: 'gpt', number: bootIdx, path: GRUB_DIR },
+          'sector-size': ss,
+        },
+      });
+    }
+    pipelines.push({ name: rawName, build, stages });
+    if (fi.convert) {
+      pipelines.push({
+        name: format,
+        build,
+        stages: [{
+          type: 'org.osbuild.qemu',
+          inputs: { image: { type: 'org.osbuild.files', origin: 'org.osbuild.pipeline', references: { [`name:${rawName}`]: { file: rawFile } } } },
+          options: { filename: fileName, format: fi.convert },
+        }],
+      });
+    }
+    outputs.push({ format, pipeline: format, file: fileName, fileName, layout, platform: fi.platform });
+  }
+
+  if (Object.keys(skopeo).length) sources['org.osbuild.skopeo'] = { items: skopeo };
+  if (Object.keys(storage).length) sources['org.osbuild.containers-storage'] = { items: storage };
+  sources['org.osbuild.inline'] = { items: inline.items };
+  const manifest: Manifest = {
+    version: '2',
+    pipelines,
+    sources,
+    metadata: { generators: [input.generator ?? { name: 'day0' }] },
+  };
+  return { manifest, outputs };
+}
