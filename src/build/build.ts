@@ -45,6 +45,8 @@ export interface BuildResult {
   artifacts: Artifact[];
   warnings: string[];
   record: Record<string, unknown>;
+  /** The user's config (for boot checks of media that carry none). Never logged. */
+  ignition?: Buffer;
 }
 
 export function parseFormats(list: string): Format[] {
@@ -111,14 +113,15 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
     if (disks.length > 0 || o.emitManifest) {
       const made = await buildDiskImages(ctx, img, {
         formats: disks, name, ignition: ign?.data, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend,
-        rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, progress: (m: string) => progress.info(`  ${m}`),
+        rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, checksums: false, // OutputDir.publish hashes
+        progress: (m: string) => progress.info(`  ${m}`),
       });
       for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch));
     }
     const record = buildRecord(ctx, o, img, name, artifacts, ign?.version);
     await out.writeChecksums(artifacts);
     await out.writeFile('build.json', `${JSON.stringify(record, null, 2)}\n`);
-    return { outDir: o.outDir, image: img, artifacts, warnings, record };
+    return { outDir: o.outDir, image: img, artifacts, warnings, record, ignition: ign?.data };
   } finally {
     await out.close();
   }

@@ -24,7 +24,8 @@ export interface PrepareInput {
   exec: Executor;
   cell: Cell;
   work: string;
-  /** The user's config when given on the command line; else read back from the medium. */
+  /** The user's config for media that carry none (qemu images; media built without a config). Media that embed
+   * a config are always checked with the config read back from them. */
   userConfig?: Buffer;
   /** Build the final config from the user's (possibly undefined). */
   withCheck: (user: Buffer | undefined) => Buffer;
@@ -67,13 +68,13 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const copy = join(work, basename(cell.artifact));
       await copyFile(cell.artifact, copy, constants.COPYFILE_FICLONE);
       const embedded = (await readIsoEmbedInfo(copy)).ignition.empty ? undefined : await showIgnition(copy);
-      await embedIgnition(copy, i.withCheck(i.userConfig ?? embedded), { force: true });
+      await embedIgnition(copy, i.withCheck(embedded ?? i.userConfig), { force: true });
       return { medium: { kind: 'iso', path: copy }, binds: [] };
     }
     case 'pxe-direct':
     case 'pxe-net': {
       const pxe = cell.pxe!;
-      const user = i.userConfig ?? (pxe.ignition ? await unpackIgnitionInitrd(await readFile(pxe.ignition)) : undefined);
+      const user = (pxe.ignition ? await unpackIgnitionInitrd(await readFile(pxe.ignition)) : undefined) ?? i.userConfig;
       const ignName = pxe.ignition ? basename(pxe.ignition) : basename(pxe.kernel).replace(/-live-kernel\.(\w+)$/, '-live-ignition.$1.img');
       const ign = join(work, ignName);
       await secret(ign, await packIgnitionInitrd(i.withCheck(user), { compression: 'xz' }));
@@ -107,7 +108,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
       await onBootPartition(exec, copy, sector, work, 'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi');
-      const user = i.userConfig ?? (await readFile(userFile).catch(() => undefined));
+      const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
       await onBootPartition(exec, copy, sector, work, 'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"');
       return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [] };
@@ -123,19 +124,22 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
 }
 
 /**
- * Run `script` with the disk's partition labelled "boot" mounted at $M ($W = work dir), in the builder.
- * Loop device and mount are released by the script's trap, also on failure.
+ * Run `script` with the disk's GPT partition named "boot" mounted at $M ($W = work dir), in the builder. The
+ * partition is found with `sfdisk -J` and attached by offset (no partition scanning: not every kernel does it for
+ * loop devices). Loop device and mount are released by the script's trap, also on failure.
  */
 async function onBootPartition(exec: Executor, disk: string, sector: number, work: string, script: string): Promise<void> {
   const wrapper = [
     'set -eu',
     'disk="$1"; W="$2"; sector="$3"; M="$W/mnt"; mkdir -p "$M"',
-    'dev=$(losetup -f --show -P --sector-size "$sector" "$disk")',
+    'read -r start size <<EOF',
+    '$(sfdisk -J --sector-size "$sector" "$disk" | jq -r \'.partitiontable.partitions[] | select(.name == "boot") | "\\(.start) \\(.size)"\')',
+    'EOF',
+    '[ -n "${start:-}" ] || { echo "no GPT partition named boot on $disk" >&2; exit 1; }',
+    'dev=$(losetup -f --show -o $((start * sector)) --sizelimit $((size * sector)) "$disk")',
     'cleanup() { umount "$M" 2>/dev/null || true; losetup -d "$dev" 2>/dev/null || true; }',
     'trap cleanup EXIT',
-    'part=""; for i in $(seq 1 50); do part=$(blkid -o device -t LABEL=boot "$dev"p* 2>/dev/null | head -n1 || true); [ -n "$part" ] && break; sleep 0.1; done',
-    '[ -n "$part" ] || { echo "no partition labelled boot on $disk" >&2; exit 1; }',
-    'mount -t ext4 "$part" "$M"',
+    'mount -t ext4 "$dev" "$M"',
     script,
   ].join('\n');
   check(

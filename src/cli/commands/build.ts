@@ -93,6 +93,7 @@ Examples:
       const logDir = join(res.outDir, 'check-boot');
       const report = await checkBoot(ctx, {
         artifacts: media, firmwares: firmwaresOf(f.firmware), timeoutS: f.timeout, jobs: f.jobs,
+        userConfig: res.ignition,
         expect: { files: f.expectFile, units: f.expectUnit }, logDir,
         onCellDone: (r) => progress.info(`  ${r.cell.id}: ${r.outcome.verdict}${r.outcome.verdict === 'pass' ? ` in ${r.outcome.seconds} s` : ` (${r.outcome.reason})`}`),
       });

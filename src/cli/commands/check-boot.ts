@@ -54,7 +54,7 @@ export function registerCheckBoot(program: Command): void {
     .description('boot media under QEMU and prove the Ignition config applies: a unit merged into the config writes a per-run marker to the console')
     .argument('<artifact...>', 'media from `day0 build`: *.iso, *-live-kernel.<arch> (PXE), *-metal.<arch>.raw, *-metal4k.<arch>.raw, *-qemu.<arch>.qcow2')
     .option('--arch <arch>', 'platform of the media', 'x86_64')
-    .option('--ignition <file>', 'the config to check with (default: the one embedded in the medium; qemu images: none)')
+    .option('--ignition <file>', 'config for media that carry none (qemu images get it through fw_cfg); embedded configs are always read back from the medium')
     .option('--log-dir <dir>', 'where console logs and check-boot.json go (default: beside the first artifact)')
     .option('--json', 'print the report as JSON');
   addCheckBootOptions(cmd).addHelpText('after', `

@@ -1,0 +1,207 @@
+// The disk build plan: every format × sector size is a manifest that real osbuild's schemas accept; broken
+// manifests are rejected with the offending path; partition offsets and alignment for 512 and 4096.
+import { describe, expect, test } from 'vitest';
+import { DISK_FORMATS, FORMATS, generateDiskManifest, seededUuid, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
+import { bootGrubCfg, grubQuote } from '../../../src/manifest/grub.js';
+import { gptEntrySectors, planLayout, type SectorSize } from '../../../src/manifest/layout.js';
+import type { Manifest, Stage } from '../../../src/manifest/types.js';
+import { assertValidManifest, formatPath, osbuildReferenceDir, validateManifest } from '../../../src/manifest/validate.js';
+import { loadProfile } from '../../../src/profiles/load.js';
+
+const profile = await loadProfile('x86_64');
+
+function input(over: Partial<DiskPlanInput> = {}): DiskPlanInput {
+  return {
+    profile,
+    name: 'demo',
+    formats: ['metal'],
+    ignition: Buffer.from('{"ignition":{"version":"3.3.0"}}'),
+    kernel: { version: '6.1.0-28-amd64', vmlinuz: '/usr/lib/modules/6.1.0-28-amd64/vmlinuz', initramfs: '/usr/lib/modules/6.1.0-28-amd64/initramfs.img' },
+    image: { id: `sha256:${'a'.repeat(64)}`, name: 'localhost:5000/day0/demo-layered', digest: `sha256:${'b'.repeat(64)}` },
+    builder: { id: `sha256:${'c'.repeat(64)}`, name: 'localhost/day0/builder:latest' },
+    efiBinary: Buffer.from('MZ fake EFI'),
+    seed: 'unit-test',
+    ...over,
+  };
+}
+
+const stagesOf = (m: Manifest, pipeline: string): Stage[] => m.pipelines.find((p) => p.name === pipeline)!.stages;
+
+describe('osbuild reference', () => {
+  test('is present (tests below validate against it)', () => {
+    // Without ../shared/reference/osbuild (or DAY0_REFERENCE_DIR) the validation tests cannot mean anything.
+    expect(() => osbuildReferenceDir(), 'osbuild schemas missing: set DAY0_REFERENCE_DIR to the reference directory').not.toThrow();
+  });
+
+  test('a missing reference is a clear error', () => {
+    expect(() => osbuildReferenceDir({ DAY0_REFERENCE_DIR: '/nonexistent' })).toThrow(/osbuild schemas not found.*\/nonexistent/);
+  });
+});
+
+describe('every format × sector size validates against the osbuild schemas', () => {
+  const cases: [DiskFormat, SectorSize][] = DISK_FORMATS.flatMap((f) => ([512, 4096] as const).map((ss) => [f, ss] as [DiskFormat, SectorSize]));
+  test.each(cases)('%s at %i-byte sectors', (format, sectorSize) => {
+    const { manifest, outputs } = generateDiskManifest(input({ formats: [format], sectorSize }));
+    const r = validateManifest(manifest);
+    expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)).toEqual([]);
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.layout.sectorSize).toBe(sectorSize);
+    // Every loopback device carries the sector size.
+    for (const p of manifest.pipelines) for (const s of p.stages) for (const d of Object.values(s.devices ?? {})) expect(d.options?.['sector-size']).toBe(sectorSize);
+  });
+
+  test('all formats in one manifest (shared trees), ext4 root, extra kargs, no ignition', () => {
+    const { manifest } = generateDiskManifest(input({ formats: [...DISK_FORMATS], rootFs: 'ext4', kargAppend: ['quiet', 'foo=$x'], ignition: undefined }));
+    assertValidManifest(manifest);
+    const names = manifest.pipelines.map((p) => p.name);
+    expect(names).toEqual(['build', 'tree', 'efi-tree', 'boot-metal', 'boot-qemu', 'boot-vmware', 'boot-azure',
+      'metal', 'metal4k', 'raw-qemu', 'qemu', 'raw-vmware', 'vmware', 'raw-azure', 'azure']);
+    expect(stagesOf(manifest, 'metal').map((s) => s.type)).toContain('org.osbuild.mkfs.ext4');
+    expect(stagesOf(manifest, 'metal').map((s) => s.type)).not.toContain('org.osbuild.mkfs.xfs');
+  });
+
+  test('the osbuild stage sequence of a raw disk', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal'] }));
+    expect(stagesOf(manifest, 'metal').map((s) => s.type)).toEqual([
+      'org.osbuild.truncate', 'org.osbuild.sfdisk', 'org.osbuild.mkfs.fat', 'org.osbuild.mkfs.ext4', 'org.osbuild.mkfs.xfs',
+      'org.osbuild.copy', 'org.osbuild.copy', 'org.osbuild.copy', 'org.osbuild.grub2.inst',
+    ]);
+    const grub = stagesOf(manifest, 'metal').at(-1)!.options as Record<string, unknown>;
+    expect(grub).toMatchObject({ platform: 'i386-pc', location: 2048, prefix: { type: 'partition', partlabel: 'gpt', number: 2, path: '/grub2' }, 'sector-size': 512 });
+  });
+
+  test('converted formats: qemu stage options', () => {
+    const { manifest, outputs } = generateDiskManifest(input({ formats: ['qemu', 'vmware', 'azure'] }));
+    const fmt = (p: string) => (stagesOf(manifest, p)[0]!.options as { format: Record<string, unknown>; filename: string });
+    expect(fmt('qemu').format).toMatchObject({ type: 'qcow2' });
+    expect(fmt('vmware').format).toMatchObject({ type: 'vmdk', subformat: 'streamOptimized' });
+    expect(fmt('azure').format).toMatchObject({ type: 'vpc', subformat: 'fixed', force_size: true });
+    expect(outputs.map((o) => o.fileName)).toEqual(['demo-qemu.x86_64.qcow2', 'demo-vmware.x86_64.vmdk', 'demo-azure.x86_64.vhd']);
+  });
+});
+
+describe('platforms, kernel arguments and the first-boot config', () => {
+  const grubCfgOf = (m: Manifest, platform: string): string => {
+    const copy = stagesOf(m, `boot-${platform}`).find((s) => s.type === 'org.osbuild.copy' && (s.options as { paths: { to: string }[] }).paths.some((p) => p.to.endsWith('/grub.cfg')))!;
+    const id = (copy.options as { paths: { from: string; to: string }[] }).paths.find((p) => p.to.endsWith('grub.cfg'))!.from.split('/').pop()!;
+    const items = m.sources!['org.osbuild.inline']!.items as Record<string, { data: string }>;
+    return Buffer.from(items[id]!.data, 'base64').toString('utf8');
+  };
+
+  test('metal bakes the config (0600) and the flag; qemu/vmware/azure never carry the config', () => {
+    const cfg = Buffer.from('{"ignition":{"version":"3.3.0"},"secret":"x"}');
+    const { manifest } = generateDiskManifest(input({ formats: ['metal', 'qemu', 'vmware', 'azure'], ignition: cfg }));
+    const metal = stagesOf(manifest, 'boot-metal');
+    expect(JSON.stringify(metal)).toContain('tree:///ignition/config.ign');
+    expect(metal.find((s) => s.type === 'org.osbuild.chmod')!.options).toEqual({ items: { '/ignition/config.ign': { mode: '0600' } } });
+    for (const p of ['boot-metal', 'boot-qemu', 'boot-vmware', 'boot-azure']) expect(stagesOf(manifest, p).at(-1)).toEqual({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
+    for (const p of ['boot-qemu', 'boot-vmware', 'boot-azure']) expect(JSON.stringify(stagesOf(manifest, p))).not.toContain('config.ign');
+    // The config is inline exactly once (metal).
+    const items = manifest.sources!['org.osbuild.inline']!.items as Record<string, { data: string }>;
+    expect(Object.values(items).filter((i) => Buffer.from(i.data, 'base64').equals(cfg))).toHaveLength(1);
+  });
+
+  test('grub.cfg: root by label, profile args, platform id, extra args, firstboot only while the flag exists', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal', 'qemu'], kargAppend: ['quiet'] }));
+    const metal = grubCfgOf(manifest, 'metal');
+    expect(metal).toContain('linux /vmlinuz-6.1.0-28-amd64 root=LABEL=root rw console=tty0 console=ttyS0,115200n8 ignition.platform.id=metal quiet ${ignition_firstboot}');
+    expect(metal).toContain('initrd /initramfs-6.1.0-28-amd64.img');
+    expect(metal).toMatch(/if \[ -f \/ignition.firstboot \]; then\n {2}set ignition_firstboot="ignition.firstboot"\nfi/);
+    expect(metal).toContain('search --no-floppy --label boot --set root');
+    expect(grubCfgOf(manifest, 'qemu')).toContain('ignition.platform.id=qemu quiet');
+  });
+
+  test('kernel arguments are quoted for GRUB and checked', () => {
+    expect(grubQuote('console=ttyS0,115200n8')).toBe('console=ttyS0,115200n8');
+    expect(grubQuote('a=$x')).toBe("'a=$x'");
+    expect(grubQuote("it's")).toBe("'it'\\''s'");
+    expect(() => generateDiskManifest(input({ kargAppend: ['two words'] }))).toThrow(/whitespace/);
+    expect(bootGrubCfg({ title: 'x', kernelVersion: 'v', vmlinuz: 'k', initramfs: 'i', kargs: [], consoles: ['tty0'] })).not.toContain('serial');
+  });
+
+  test('UUIDs are reproducible from the seed and version-4 shaped', () => {
+    expect(seededUuid('s', 'a')).toBe(seededUuid('s', 'a'));
+    expect(seededUuid('s', 'a')).not.toBe(seededUuid('s', 'b'));
+    expect(seededUuid('s', 'a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const a = generateDiskManifest(input({ formats: ['metal', 'qemu'] })).manifest;
+    const b = generateDiskManifest(input({ formats: ['metal', 'qemu'] })).manifest;
+    expect(a).toEqual(b);
+    // The same root filesystem (same UUID) in every 512-byte disk: built once, reused.
+    const xfs = (p: string) => stagesOf(a, p).find((s) => s.type === 'org.osbuild.mkfs.xfs')!.options;
+    expect(xfs('metal')).toEqual(xfs('raw-qemu'));
+  });
+});
+
+describe('broken manifests are rejected with the path named', () => {
+  const good = () => structuredClone(generateDiskManifest(input({ formats: ['metal'] })).manifest) as unknown as Record<string, any>;
+  const idx = (m: Record<string, any>, name: string) => (m.pipelines as { name: string }[]).findIndex((p) => p.name === name);
+
+  test.each([
+    ['stage option of the wrong type', (m: Record<string, any>) => { m.pipelines[idx(m, 'metal')].stages[0].options.size = 4096; }, /\$\.pipelines\[4\]\.stages\[0\]\.options\.size: must be string/],
+    ['enum violated', (m: Record<string, any>) => { m.pipelines[idx(m, 'metal')].stages[1].options.label = 'apm'; }, /\$\.pipelines\[4\]\.stages\[1\]\.options\.label: must be one of/],
+    ['unknown device option', (m: Record<string, any>) => { m.pipelines[idx(m, 'metal')].stages[2].devices.device.options.offset = 1; }, /\$\.pipelines\[4\]\.stages\[2\]\.devices\.device\.options: additional property "offset"/],
+    ['unknown mount option', (m: Record<string, any>) => { m.pipelines[idx(m, 'metal')].stages[5].mounts[0].options = { nosuid: true }; }, /\$\.pipelines\[4\]\.stages\[5\]\.mounts\[0\]\.options: additional property "nosuid"/],
+    ['unknown stage', (m: Record<string, any>) => { m.pipelines[0].stages[0].type = 'org.osbuild.nosuchstage'; }, /\$\.pipelines\[0\]\.stages\[0\]: unknown stage "org\.osbuild\.nosuchstage"/],
+    ['missing required option', (m: Record<string, any>) => { delete m.pipelines[idx(m, 'metal')].stages[4].options.uuid; }, /\$\.pipelines\[4\]\.stages\[4\]\.options: must have required property 'uuid'/],
+    ['bad manifest version', (m: Record<string, any>) => { m.version = '1'; }, /\$\.version: must be one of \["2"\]/],
+    ['bad inline source', (m: Record<string, any>) => { m.sources['org.osbuild.inline'].items['sha256:00'] = { encoding: 'rot13', data: '' }; }, /\$\.sources\["org\.osbuild\.inline"\]/],
+    ['bad tree input origin', (m: Record<string, any>) => { m.pipelines[idx(m, 'metal')].stages[5].inputs.tree.origin = 'org.osbuild.source'; }, /\$\.pipelines\[4\]\.stages\[5\]\.inputs\.tree\.origin/],
+  ])('%s', (_what, breakIt, expected) => {
+    const m = good();
+    expect(idx(m, 'metal')).toBe(4);
+    breakIt(m);
+    const r = validateManifest(m);
+    expect(r.valid).toBe(false);
+    expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n')).toMatch(expected);
+    expect(() => assertValidManifest(m)).toThrow(/does not validate against the osbuild schemas/);
+  });
+});
+
+describe('partition layout', () => {
+  test.each([512, 4096] as const)('%i-byte sectors: 1 MiB aligned, in order, inside the usable area, root takes the rest', (ss) => {
+    const l = planLayout(profile, { sectorSize: ss, diskSizeMib: 4096 });
+    const perMiB = 1048576 / ss;
+    expect(l.totalSectors).toBe((4096 * 1048576) / ss);
+    expect(l.firstUsable).toBe(2 + gptEntrySectors(ss));
+    expect(l.lastUsable).toBe(l.totalSectors - 2 - gptEntrySectors(ss));
+    expect(l.partitions.map((p) => [p.name, p.size / perMiB])).toEqual([['BIOS-BOOT', 1], ['EFI-SYSTEM', 127], ['boot', 384], ['root', 4096 - 1 - 127 - 384 - 2]]);
+    let prevEnd = l.firstUsable - 1;
+    for (const p of l.partitions) {
+      expect(p.start % perMiB).toBe(0);
+      expect(p.size % perMiB).toBe(0);
+      expect(p.start).toBeGreaterThan(prevEnd);
+      expect(p.offsetBytes).toBe(p.start * ss);
+      expect(p.sizeBytes).toBe(p.size * ss);
+      prevEnd = p.start + p.size - 1;
+    }
+    expect(prevEnd).toBeLessThanOrEqual(l.lastUsable);
+    expect(l.partitions[0]!.offsetBytes).toBe(1048576);
+    expect(l.partitions.map((p) => p.label ?? null)).toEqual([null, 'EFI-SYSTEM', 'boot', 'root']);
+    expect(l.partitions.map((p) => p.type)).toEqual(profile.disk.partitions.map((p) => p.type.toUpperCase()));
+  });
+
+  test('512 and 4096 give the same byte offsets', () => {
+    const a = planLayout(profile, { sectorSize: 512, diskSizeMib: 8192 });
+    const b = planLayout(profile, { sectorSize: 4096, diskSizeMib: 8192 });
+    expect(a.partitions.map((p) => [p.offsetBytes, p.sizeBytes])).toEqual(b.partitions.map((p) => [p.offsetBytes, p.sizeBytes]));
+  });
+
+  test('the manifest carries the layout in sectors (sfdisk and loopback agree)', () => {
+    for (const [format, ss] of [['metal', 512], ['metal4k', 4096]] as const) {
+      const { manifest, outputs } = generateDiskManifest(input({ formats: [format] }));
+      expect(FORMATS[format].sectorSize).toBe(ss);
+      const stages = stagesOf(manifest, format);
+      const parts = (stages[1]!.options as { partitions: { start: number; size: number }[] }).partitions;
+      expect(parts.map((p) => [p.start, p.size])).toEqual(outputs[0]!.layout.partitions.map((p) => [p.start, p.size]));
+      const mkfs = stages.filter((s) => s.type.startsWith('org.osbuild.mkfs.'));
+      expect(mkfs.map((s) => [s.devices!.device!.options!.start, s.devices!.device!.options!.size])).toEqual(outputs[0]!.layout.partitions.slice(1).map((p) => [p.start, p.size]));
+      expect((stages[0]!.options as { size: string }).size).toBe(String(4096 * 1048576));
+    }
+  });
+
+  test('too small a disk, odd sizes and unsupported sector sizes are errors with a fix', () => {
+    expect(() => planLayout(profile, { sectorSize: 512, diskSizeMib: 400 })).toThrow(/too small/);
+    expect(() => planLayout(profile, { sectorSize: 512, diskSizeMib: 1000.5 })).toThrow(/whole number of MiB/);
+    expect(() => planLayout(profile, { sectorSize: 2048 as SectorSize, diskSizeMib: 4096 })).toThrow(/2048-byte sectors/);
+  });
+});

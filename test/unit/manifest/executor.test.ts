@@ -1,0 +1,172 @@
+// day0's manifest executor without the builder: a recording executor shows which tools run, in which order,
+// with which arguments — filesystems deferred and built once per run, disks written at the right offsets.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { Executor, RunResult, RunSpec } from '../../../src/executor/types.js';
+import { generateDiskManifest, type DiskPlanInput } from '../../../src/manifest/disk.js';
+import { loadProfile } from '../../../src/profiles/load.js';
+import { locate } from '../../../src/stages/copy.js';
+import { coreModules, grubPrefix } from '../../../src/stages/grub2-inst.js';
+import { mkfsExt4Argv } from '../../../src/stages/mkfs-ext4.js';
+import { mkfsFatArgv } from '../../../src/stages/mkfs-fat.js';
+import { mkfsXfsArgv } from '../../../src/stages/mkfs-xfs.js';
+import { qemuImgArgv } from '../../../src/stages/qemu.js';
+import { pipelinesFor, runManifest, runManifestWithOsbuild } from '../../../src/stages/run-manifest.js';
+import { sfdiskScript } from '../../../src/stages/sfdisk.js';
+import type { StageEnv } from '../../../src/stages/types.js';
+
+const profile = await loadProfile('x86_64');
+const plan = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest({
+  profile,
+  name: 'demo',
+  formats: ['metal', 'qemu'],
+  ignition: Buffer.from('{}'),
+  kernel: { version: '6.1', vmlinuz: '/usr/lib/modules/6.1/vmlinuz', initramfs: '/usr/lib/modules/6.1/initramfs.img' },
+  image: { id: `sha256:${'a'.repeat(64)}`, name: 'r/demo', digest: `sha256:${'b'.repeat(64)}` },
+  builder: { id: `sha256:${'c'.repeat(64)}`, name: 'builder' },
+  efiBinary: Buffer.from('EFI'),
+  seed: 'x',
+  ...over,
+});
+
+class Recorder implements Executor {
+  readonly mode = 'host' as const;
+  calls: RunSpec[] = [];
+  async run(spec: RunSpec): Promise<RunResult> {
+    this.calls.push(spec);
+    return { exitCode: 0, stdout: '', stderr: '', killed: false, timedOut: false };
+  }
+  describe() {
+    return 'recorder';
+  }
+  /** The tools run, in order; queued scripts (one builder start for several steps) are split into their steps. */
+  tools(): string[] {
+    return this.calls.flatMap((c) => {
+      const a = c.argv;
+      const steps = a[0] === 'sh' && a[1] === '-c' && (a[2] ?? '').includes('day0-step')
+        ? (a[2] ?? '').split(/printf 'day0-step %d\\n' \d+ >&2\n/).slice(1)
+        : [a.join(' ')];
+      return steps.map(classify);
+    });
+  }
+
+  /** Text of every step (argv joined), for content checks. */
+  text(): string {
+    return this.calls.map((c) => c.argv.join(' ')).join('\n');
+  }
+}
+
+function classify(step: string): string {
+  if (step.includes('SEEK_DATA')) return 'sparse-write';
+  if (step.includes('boot.img')) return 'grub-patch';
+  for (const t of ['mkfs.xfs', 'mkfs.ext4', 'mkfs.fat', 'grub-mkimage', 'sfdisk', 'qemu-img']) if (step.includes(t)) return t;
+  return step.trim().split(/\s/)[0]!;
+}
+
+let work: string;
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'day0-exec-test-'));
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('runManifest', () => {
+  test('metal + qemu: filesystems built once and reused, written after mkfs/copy, bootloader last', async () => {
+    const { manifest } = plan();
+    const rec = new Recorder();
+    const res = await runManifest(manifest, {
+      exec: rec,
+      workDir: work,
+      containers: { [`sha256:${'a'.repeat(64)}`]: { dir: '/srv/rootfs' }, [`sha256:${'c'.repeat(64)}`]: { builder: true } },
+      validate: true,
+    });
+    expect(res.trees.tree).toBe('/srv/rootfs');
+    expect(res.trees.build).toBe('/');
+    const tools = rec.tools();
+    // Each filesystem image is made once (the qemu disk reuses the metal disk's ESP and root, boot differs).
+    expect(tools.filter((t) => t === 'mkfs.xfs')).toHaveLength(1);
+    expect(tools.filter((t) => t === 'mkfs.fat')).toHaveLength(1);
+    expect(tools.filter((t) => t === 'mkfs.ext4')).toHaveLength(2);
+    expect(tools.filter((t) => t === 'sparse-write')).toHaveLength(6);
+    expect(tools.at(-1)).toBe('qemu-img');
+    // Per disk: truncate, sfdisk, three filesystems written, then grub.
+    const metal = tools.slice(tools.indexOf('truncate'), tools.indexOf('grub-patch') + 1);
+    expect(metal.filter((t) => !t.startsWith('mkfs.'))).toEqual(['truncate', 'sfdisk', 'sparse-write', 'sparse-write', 'sparse-write', 'grub-mkimage', 'grub-patch']);
+    // The root filesystem is filled from the image tree, mounted read-only into the builder.
+    const xfs = rec.calls.find((c) => c.argv.join(' ').includes('mkfs.xfs'))!;
+    expect(xfs.argv.join(' ')).toContain('/srv/rootfs');
+    expect(xfs.binds).toContainEqual({ path: '/srv/rootfs', readonly: true });
+    // Offsets: the root filesystem goes to byte 1050624 × 512.
+    expect(rec.text()).toContain(` ${1050624 * 512}`);
+    // Fewer builder starts than tool runs: tree stages and build+write steps are batched.
+    expect(rec.calls.length).toBeLessThan(tools.length);
+    // The raw disk of the qemu format is converted, not the metal one.
+    const conv = rec.calls.at(-1)!.argv;
+    expect(conv.slice(0, 6)).toEqual(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2']);
+    expect(conv.at(-2)).toMatch(/trees\/raw-qemu\/disk\.raw$/);
+    expect(conv.at(-1)).toMatch(/trees\/qemu\/demo-qemu\.x86_64\.qcow2$/);
+  });
+
+  test('exports pull in only what they need', () => {
+    const { manifest } = plan({ formats: ['metal', 'qemu', 'vmware'] });
+    expect(pipelinesFor(manifest, ['metal']).map((p) => p.name)).toEqual(['build', 'tree', 'efi-tree', 'boot-metal', 'metal']);
+    expect(pipelinesFor(manifest, ['vmware']).map((p) => p.name)).toEqual(['build', 'tree', 'efi-tree', 'boot-vmware', 'raw-vmware', 'vmware']);
+  });
+
+  test('an unknown container, stage or input type is a clear error', async () => {
+    const { manifest } = plan({ formats: ['metal'] });
+    const rec = new Recorder();
+    await expect(runManifest(manifest, { exec: rec, workDir: work, containers: {}, validate: false })).rejects.toThrow(/deploys container sha256:c+, which day0 was not given/);
+    const m2 = structuredClone(manifest);
+    m2.pipelines[2]!.stages.push({ type: 'org.osbuild.rpm' });
+    await expect(runManifest(m2, { exec: rec, workDir: work, containers: { [`sha256:${'a'.repeat(64)}`]: { dir: '/r' }, [`sha256:${'c'.repeat(64)}`]: { builder: true } }, validate: false }))
+      .rejects.toThrow(/org\.osbuild\.rpm .* is not implemented by day0's executor/);
+  });
+});
+
+test('--engine osbuild without osbuild in the builder: a clear error', async () => {
+  const noOsbuild: Executor = { mode: 'host', describe: () => 'builder X', run: async () => ({ exitCode: 1, stdout: '', stderr: '', killed: false, timedOut: false }) };
+  await expect(runManifestWithOsbuild(noOsbuild, '/m.json', '/o', '/s', ['metal'])).rejects.toThrow(/--engine osbuild: the builder image \(builder X\) has no osbuild/);
+});
+
+describe('stage command lines', () => {
+  test('sfdisk script', () => {
+    expect(sfdiskScript({ label: 'gpt', uuid: 'U', partitions: [{ start: 2048, size: 2048, type: 'T', name: 'BIOS-BOOT', uuid: 'P' }] }))
+      .toBe('label: gpt\nlabel-id: U\n\nstart=2048, size=2048, type=T, uuid=P, name="BIOS-BOOT"\n');
+  });
+
+  test('mkfs', () => {
+    expect(mkfsExt4Argv({ options: { uuid: 'U', label: 'boot', metadata_csum_seed: false, orphan_file: false }, content: '/c', sectorSize: 512 }))
+      .toEqual(['mkfs.ext4', '-q', '-F', '-U', 'U', '-L', 'boot', '-O', '^metadata_csum_seed,^orphan_file', '-d', '/c']);
+    expect(mkfsExt4Argv({ options: {}, sectorSize: 4096 })).toContain('4096');
+    expect(mkfsXfsArgv({ options: { uuid: 'U', label: 'root' }, sectorSize: 4096 })).toEqual(['mkfs.xfs', '-q', '-f', '-m', 'uuid=U', '-L', 'root', '-s', 'size=4096']);
+    expect(mkfsFatArgv({ options: { volid: 'ABCD1234', label: 'EFI-SYSTEM' }, sectorSize: 4096 })).toEqual(['mkfs.fat', '-S', '4096', '-i', 'ABCD1234', '-n', 'EFI-SYSTEM']);
+  });
+
+  test('qemu-img', () => {
+    expect(qemuImgArgv('a', 'b', { type: 'vpc', subformat: 'fixed', force_size: true })).toEqual(['qemu-img', 'convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed,force_size=on', 'a', 'b']);
+    expect(qemuImgArgv('a', 'b', { type: 'qcow2' })).toContain('-c');
+    expect(qemuImgArgv('a', 'b', { type: 'qcow2', compression: false, compat: '1.1' })).toEqual(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1', 'a', 'b']);
+  });
+
+  test('grub2.inst core image', () => {
+    const o = { filename: 'd', platform: 'i386-pc', core: { type: 'mkimage' as const, partlabel: 'gpt' as const, filesystem: 'ext4' as const }, prefix: { type: 'partition' as const, partlabel: 'gpt' as const, number: 2, path: '/grub2' } };
+    expect(coreModules(o)).toEqual(['biosdisk', 'part_gpt', 'ext2']);
+    expect(grubPrefix(o.prefix)).toBe('(,gpt3)/grub2');
+  });
+
+  test('copy locations follow osbuild (trailing slash = content)', () => {
+    const env = { tree: '/w/t', mounts: [{ name: 'root' }], inputs: { tree: { kind: 'tree', path: '/r' }, build: { kind: 'tree', path: '/', builderRoot: true }, files: { kind: 'files', files: { 'sha256:ab': '/w/s/ab' } } } } as unknown as StageEnv;
+    expect(locate('input://tree/', env)).toEqual({ kind: 'path', path: '/r/.' });
+    expect(locate('input://tree/usr/lib/x', env)).toEqual({ kind: 'path', path: '/r/usr/lib/x' });
+    expect(locate('input://build/usr/lib/grub/i386-pc/', env)).toEqual({ kind: 'path', path: '/usr/lib/grub/i386-pc/.' });
+    expect(locate('input://files/sha256:ab', env)).toEqual({ kind: 'path', path: '/w/s/ab' });
+    expect(locate('tree:///grub2/grub.cfg', env)).toEqual({ kind: 'path', path: '/w/t/grub2/grub.cfg' });
+    expect(locate('mount://root/', env)).toEqual({ kind: 'mount', mount: 'root', path: '/.' });
+    // Like Python's normpath in osbuild: ".." cannot climb above the root.
+    expect(locate('tree:///../x', env)).toEqual({ kind: 'path', path: '/w/t/x' });
+  });
+});
