@@ -37,6 +37,8 @@ export interface BuildOptions {
   diskSizeMib?: number;
   rootFs: 'xfs' | 'ext4';
   emitManifest?: string;
+  /** Who runs the disk manifest: day0's own stage executor, or osbuild where the builder image carries it. */
+  engine: 'day0' | 'osbuild';
 }
 
 export interface BuildResult {
@@ -113,7 +115,7 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
     if (disks.length > 0 || o.emitManifest) {
       const made = await buildDiskImages(ctx, img, {
         formats: disks, name, ignition: ign?.data, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend,
-        rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, checksums: false, // OutputDir.publish hashes
+        rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, checksums: false, // OutputDir.publish hashes
         progress: (m: string) => progress.info(`  ${m}`),
       });
       for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch));

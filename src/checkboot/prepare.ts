@@ -2,13 +2,15 @@
 // medium expects it (embedded area for ISO, Ignition initrd for PXE, boot partition for metal, fw_cfg for qemu).
 // The artifacts themselves are never modified.
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { check, type Bind, type Executor } from '../executor/index.js';
 import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
 import { embedIgnition, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
 import type { BootMedium } from '../qemu/args.js';
+import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
+import { Day0Error } from '../util/errors.js';
 import type { Cell } from './cells.js';
 
 export interface Prepared {
@@ -107,10 +109,10 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const sector = cell.kind === 'metal4k' ? 4096 : 512;
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
-      await onBootPartition(exec, copy, sector, work, 'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi');
+      await onBootPartition(exec, copy, work, 'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi');
       const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
-      await onBootPartition(exec, copy, sector, work, 'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"');
+      await onBootPartition(exec, copy, work, 'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"');
       return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [] };
     }
     case 'qemu': {
@@ -125,25 +127,29 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
 
 /**
  * Run `script` with the disk's GPT partition named "boot" mounted at $M ($W = work dir), in the builder. The
- * partition is found with `sfdisk -J` and attached by offset (no partition scanning: not every kernel does it for
- * loop devices). Loop device and mount are released by the script's trap, also on failure.
+ * partition is found by day0's GPT reader and attached by offset (no partition scanning: this is not available
+ * for loop devices on every kernel). Loop device and mount are released by the script's trap, also on failure.
  */
-async function onBootPartition(exec: Executor, disk: string, sector: number, work: string, script: string): Promise<void> {
+async function onBootPartition(exec: Executor, disk: string, work: string, script: string): Promise<void> {
+  const fh = await open(disk, 'r');
+  let boot: GptPartition | undefined;
+  try {
+    boot = (await readGpt(readAtHandle(fh), basename(disk))).partitions.find((p) => p.name === 'boot');
+  } finally {
+    await fh.close();
+  }
+  if (!boot) throw new Day0Error(`${basename(disk)} has no GPT partition named "boot"`, { fix: 'pass a metal disk image made by `day0 build`' });
   const wrapper = [
     'set -eu',
-    'disk="$1"; W="$2"; sector="$3"; M="$W/mnt"; mkdir -p "$M"',
-    'read -r start size <<EOF',
-    '$(sfdisk -J --sector-size "$sector" "$disk" | jq -r \'.partitiontable.partitions[] | select(.name == "boot") | "\\(.start) \\(.size)"\')',
-    'EOF',
-    '[ -n "${start:-}" ] || { echo "no GPT partition named boot on $disk" >&2; exit 1; }',
-    'dev=$(losetup -f --show -o $((start * sector)) --sizelimit $((size * sector)) "$disk")',
+    'disk="$1"; W="$2"; M="$W/mnt"; mkdir -p "$M"',
+    'dev=$(losetup -f --show -o "$3" --sizelimit "$4" "$disk")',
     'cleanup() { umount "$M" 2>/dev/null || true; losetup -d "$dev" 2>/dev/null || true; }',
     'trap cleanup EXIT',
     'mount -t ext4 "$dev" "$M"',
     script,
   ].join('\n');
   check(
-    await exec.run({ argv: ['sh', '-c', wrapper, 'sh', disk, work, String(sector)], binds: [{ path: work }], label: 'boot partition' }),
+    await exec.run({ argv: ['sh', '-c', wrapper, 'sh', disk, work, String(boot.offset), String(boot.size)], binds: [{ path: work }], label: 'boot partition' }),
     `editing the boot partition of ${basename(disk)}`,
     'check loop devices with `day0 doctor`',
   );

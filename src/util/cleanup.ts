@@ -33,17 +33,29 @@ export function onCleanup(what: string, undo: Undo): Registration {
   };
 }
 
-/** Run every pending undo step, newest first. Errors are reported, not thrown: cleanup must go on. */
-export async function runAllCleanups(): Promise<void> {
-  const entries = [...pending.entries()].reverse();
-  pending.clear();
-  for (const [, { what, undo }] of entries) {
-    try {
-      await undo();
-    } catch (err) {
-      process.stderr.write(`day0: cleanup of ${what} failed: ${(err as Error).message}\n`);
+let inFlight: Promise<void> | undefined;
+
+/**
+ * Run every pending undo step, newest first. Errors are reported, not thrown: cleanup must go on. A call made
+ * while another is running (Ctrl-C during an error exit) waits for it, so nobody exits with cleanup half done.
+ */
+export function runAllCleanups(): Promise<void> {
+  inFlight ??= (async () => {
+    while (pending.size > 0) {
+      const entries = [...pending.entries()].reverse();
+      pending.clear();
+      for (const [, { what, undo }] of entries) {
+        try {
+          await undo();
+        } catch (err) {
+          process.stderr.write(`day0: cleanup of ${what} failed: ${(err as Error).message}\n`);
+        }
+      }
     }
-  }
+  })().finally(() => {
+    inFlight = undefined;
+  });
+  return inFlight;
 }
 
 export function pendingCleanups(): string[] {

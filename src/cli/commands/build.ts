@@ -29,6 +29,7 @@ interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   diskSize?: string;
   rootFs: 'xfs' | 'ext4';
   emitManifest?: string;
+  engine: 'day0' | 'osbuild';
   ignitionSpecCheck: 'on' | 'off';
   checkBoot?: boolean;
   quiet?: boolean;
@@ -64,6 +65,7 @@ export function registerBuild(program: Command): void {
     .option('--disk-size <size>', 'disk image size, e.g. 8G (default from the profile)')
     .addOption(new Option('--root-fs <fs>', 'root filesystem of disk images').choices(['xfs', 'ext4']).default('xfs'))
     .option('--emit-manifest <file>', 'write the disk images\' osbuild manifest (v2) to FILE')
+    .addOption(new Option('--engine <engine>', 'who runs the disk manifest: day0\'s stage executor, or osbuild in the builder').choices(['day0', 'osbuild']).default('day0'))
     .addOption(new Option('--ignition-spec-check <mode>', 'refuse configs the image\'s Ignition cannot parse').choices(['on', 'off']).default('on'))
     .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
     .option('--json', 'print the result as JSON')
@@ -82,7 +84,7 @@ Examples:
       ignitionSpecCheck: f.ignitionSpecCheck, authfile: f.authfile, tlsVerify: f.tlsVerify === 'true', kernel: f.kernel,
       rootfsFormat: f.rootfsFormat, ignitionAreaSize: f.ignitionAreaSize, liveKargAppend: f.liveKargAppend,
       liveKargDelete: f.liveKargDelete, kargAppend: f.kargAppend, diskSizeMib: f.diskSize ? parseSizeMib(f.diskSize) : undefined,
-      rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined,
+      rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined, engine: f.engine,
     };
     const res = await build(ctx, opts, progress);
     for (const a of res.artifacts) progress.info(`  ${a.path}  ${(a.size / 2 ** 20).toFixed(1)} MiB`);
