@@ -120,7 +120,7 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
       });
       for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch));
     }
-    const record = buildRecord(ctx, o, img, name, artifacts, ign?.version);
+    const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
     await out.writeChecksums(artifacts);
     await out.writeFile('build.json', `${JSON.stringify(record, null, 2)}\n`);
     return { outDir: o.outDir, image: img, artifacts, warnings, record, ignition: ign?.data };
@@ -129,7 +129,16 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
   }
 }
 
-export function buildRecord(ctx: Context, o: BuildOptions, img: BootableImage, name: string, artifacts: Artifact[], ignitionSpec?: string): Record<string, unknown> {
+/** Debian packages whose tools make the media; their versions go into build.json. */
+export const TOOL_PACKAGES = ['skopeo', 'umoci', 'xorriso', 'squashfs-tools', 'erofs-utils', 'mtools', 'dosfstools', 'e2fsprogs', 'xfsprogs', 'grub-efi-amd64-bin', 'grub-pc-bin', 'isolinux', 'qemu-utils'];
+
+/** Versions of the image tools where they run (package → version); empty when not a Debian-based builder. */
+export async function toolVersions(ctx: Context): Promise<Record<string, string>> {
+  const r = await ctx.exec.run({ argv: ['dpkg-query', '-W', '-f', '${Package} ${Version}\n', ...TOOL_PACKAGES], label: 'dpkg-query' });
+  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ', 2) as [string, string]));
+}
+
+export function buildRecord(ctx: Context, o: BuildOptions, img: BootableImage, name: string, artifacts: Artifact[], ignitionSpec?: string, tools: Record<string, string> = {}): Record<string, unknown> {
   return {
     day0: { version: VERSION },
     created: new Date().toISOString(),
@@ -153,6 +162,7 @@ export function buildRecord(ctx: Context, o: BuildOptions, img: BootableImage, n
       kargAppend: o.kargAppend, diskSizeMib: o.diskSizeMib, rootFs: o.rootFs,
     },
     executor: ctx.exec.describe(),
+    tools,
     artifacts,
   };
 }
