@@ -12,6 +12,7 @@ import type { BootMedium } from '../qemu/args.js';
 import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
 import type { Cell } from './cells.js';
+import { serveFiles } from './http.js';
 
 export interface Prepared {
   medium: BootMedium;
@@ -91,7 +92,6 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const scriptName = basename(pxe.ipxe);
       const script = join(work, scriptName);
       await writeFile(script, ipxeWithIgnition(await readFile(pxe.ipxe, 'utf8'), ignName));
-      const { serveFiles } = await import('./http.js');
       const server = await serveFiles(new Map([
         [scriptName, script], [basename(pxe.kernel), pxe.kernel], [basename(pxe.initramfs), pxe.initramfs],
         [basename(pxe.rootfs), pxe.rootfs], [ignName, ign],

@@ -17,7 +17,7 @@ export interface RootImage {
   cached: boolean;
 }
 
-/** The builder command that makes the image (exported for the manifest and tests). */
+/** The builder command that makes the image. */
 export function rootImageArgv(format: RootfsFormat, root: string, out: string): string[] {
   return format === 'squashfs'
     ? ['mksquashfs', root, out, '-comp', 'zstd', '-Xcompression-level', '6', '-noappend', '-no-progress', '-quiet', '-xattrs']
