@@ -1,11 +1,9 @@
 // The output directory: artifacts are made in a private staging dir beside it and renamed into DIR/<arch>/ only
 // when complete; SHA256SUMS and build.json are written through temp names. A failed build leaves no half artifact.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { onCleanup, type Registration } from '../util/cleanup.js';
+import { sha256File } from '../util/hash.js';
 
 export interface Artifact {
   /** Kind: pxe-kernel, pxe-initramfs, pxe-rootfs, pxe-ignition, pxe-config, iso, metal, metal4k, qemu, vmware, azure */
@@ -14,12 +12,6 @@ export interface Artifact {
   path: string;
   size: number;
   sha256: string;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), h);
-  return h.digest('hex');
 }
 
 export class OutputDir {
@@ -59,7 +51,6 @@ export class OutputDir {
   async writeChecksums(artifacts: Artifact[]): Promise<void> {
     const lines = new Map<string, string>();
     try {
-      const { readFile } = await import('node:fs/promises');
       for (const l of (await readFile(join(this.dir, 'SHA256SUMS'), 'utf8')).split('\n')) {
         const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(l);
         if (m?.[2] && (await stat(join(this.dir, m[2])).catch(() => undefined))) lines.set(m[2], l);
@@ -73,9 +64,5 @@ export class OutputDir {
 
   async close(): Promise<void> {
     await this.reg.dispose();
-  }
-
-  async stagedFiles(): Promise<string[]> {
-    return readdir(this.staging);
   }
 }

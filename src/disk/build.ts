@@ -9,7 +9,6 @@
 // inside outDir and renamed into place; the work dir (and any loop device) is removed on success, on failure
 // and on Ctrl-C.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -23,6 +22,7 @@ import { partitionAt, planLayout, type SectorSize } from '../manifest/layout.js'
 import type { Manifest } from '../manifest/types.js';
 import { runManifest, runManifestWithOsbuild } from '../stages/run-manifest.js';
 import { onCleanup } from '../util/cleanup.js';
+import { sha256File } from '../util/hash.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
 
@@ -214,12 +214,6 @@ async function sha256Files(exec: Executor, files: string[], dir: string): Promis
   const sums = r.exitCode === 0 ? r.stdout.trim().split('\n').map((l) => l.split(' ')[0] ?? '') : [];
   if (sums.length === files.length && sums.every((x) => /^[0-9a-f]{64}$/.test(x))) return sums;
   return Promise.all(files.map(sha256File));
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /** Detach loop devices still backed by files under `dir` (only after a killed builder; normally none). */

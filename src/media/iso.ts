@@ -1,11 +1,11 @@
 // Assemble a hybrid live ISO (BIOS: isolinux El Torito + isohybrid MBR; UEFI: GRUB in images/efiboot.img,
 // a FAT image made with mtools — nothing is mounted) in the CoreOS layout coreos-installer understands.
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { check, type Executor } from '../executor/index.js';
 import { Iso9660, fileHandleSource } from '../formats/iso9660.js';
 import type { Profile } from '../profiles/schema.js';
-import { onCleanup } from '../util/cleanup.js';
+import { writeViaTemp } from '../util/atomic.js';
 import { Day0Error } from '../util/errors.js';
 import {
   grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson,
@@ -77,9 +77,7 @@ export async function buildIso(i: IsoInput): Promise<void> {
   ].join('\n'), 'sh', efiboot, efiBin, String(efiKiB), p.bootloader.efi_boot_file], 'building images/efiboot.img (mtools)');
   await run(['sh', '-euc', 'mkdir -p "$1/isolinux" && cp "$2" "$3" "$1/isolinux/"', 'sh', tree, ISOLINUX.bin, ISOLINUX.ldlinux], 'copying isolinux');
 
-  const tmp = `${i.out}.tmp-${process.pid}`;
-  const reg = onCleanup(`partial ${tmp}`, () => rm(tmp, { force: true }));
-  try {
+  await writeViaTemp(i.out, async (tmp) => {
     check(
       await i.exec.run({
         argv: ['xorriso', '-as', 'mkisofs', '-quiet', '-o', tmp, '-V', i.volumeLabel,
@@ -95,10 +93,7 @@ export async function buildIso(i: IsoInput): Promise<void> {
       'xorriso (ISO assembly)',
     );
     await verifyIsoLayout(tmp, i.volumeLabel);
-    await rename(tmp, i.out);
-  } finally {
-    await reg.dispose();
-  }
+  });
 }
 
 /** Read back what coreos-installer will look for, with day0's own ISO 9660 reader. */

@@ -1,13 +1,12 @@
 // PXE artifacts the way CoreOS ships them: kernel, the image's own initramfs, rootfs.img (an uncompressed newc
 // cpio whose first member is root.squashfs or root.erofs) and the Ignition initrd, plus boot configs.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { writeCpioStream } from '../formats/cpio.js';
 import type { Profile } from '../profiles/schema.js';
-import { onCleanup } from '../util/cleanup.js';
+import { writeViaTemp } from '../util/atomic.js';
 import type { RootImage } from './rootfs.js';
 
 export interface PxeNames {
@@ -34,9 +33,7 @@ export function pxeNames(name: string, arch: string): PxeNames {
 
 /** Stream root.<fmt> into an uncompressed newc cpio (the rootfs.img format), via a temp name. */
 export async function writeRootfsCpio(root: RootImage, out: string): Promise<void> {
-  const tmp = `${out}.tmp-${process.pid}`;
-  const reg = onCleanup(`partial ${tmp}`, () => rm(tmp, { force: true }));
-  try {
+  await writeViaTemp(out, async (tmp) => {
     const pass = new PassThrough({ highWaterMark: 1 << 20 });
     const sink = pipeline(pass, createWriteStream(tmp));
     await writeCpioStream(
@@ -44,10 +41,7 @@ export async function writeRootfsCpio(root: RootImage, out: string): Promise<voi
       pass,
     );
     await sink;
-    await rename(tmp, out);
-  } finally {
-    await reg.dispose();
-  }
+  });
 }
 
 export interface PxeConfigInput {

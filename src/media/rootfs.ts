@@ -1,10 +1,10 @@
 // The live root filesystem image (root.squashfs or root.erofs), made once per image digest and format and
 // shared by PXE and ISO (and by later builds of the same digest).
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { check, type Executor } from '../executor/index.js';
 import type { BootableImage } from '../image/types.js';
-import { onCleanup } from '../util/cleanup.js';
+import { writeViaTemp } from '../util/atomic.js';
 import { cacheDir } from '../util/paths.js';
 
 export type RootfsFormat = 'squashfs' | 'erofs';
@@ -31,10 +31,7 @@ export async function makeRootImage(exec: Executor, img: BootableImage, format: 
   if (existing) return { path, format, size: existing.size, cached: true };
 
   await mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const reg = onCleanup(`partial ${tmp}`, () => rm(tmp, { force: true }));
-  try {
-    await rm(tmp, { force: true });
+  await writeViaTemp(path, async (tmp) =>
     check(
       await exec.run({
         argv: rootImageArgv(format, img.rootfs, tmp),
@@ -43,10 +40,6 @@ export async function makeRootImage(exec: Executor, img: BootableImage, format: 
       }),
       `making root.${format}`,
       'check free disk space (day0 doctor) and that the image unpacked fully',
-    );
-    await rename(tmp, path);
-  } finally {
-    await reg.dispose();
-  }
+    ));
   return { path, format, size: (await stat(path)).size, cached: false };
 }

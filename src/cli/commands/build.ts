@@ -1,16 +1,13 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { build, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
 import { OutputDir } from '../../build/output.js';
 import { Progress } from '../../build/progress.js';
-import { formatTable, passed, toJson } from '../../checkboot/report.js';
+import { passed, toJson } from '../../checkboot/report.js';
 import { checkBoot } from '../../checkboot/run.js';
 import { Day0Error } from '../../util/errors.js';
 import { makeContext } from '../context.js';
-import { addCheckBootOptions, collect, firmwaresOf, positiveInt, type CheckBootFlags } from './check-boot.js';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
-import { toJUnit } from '../../checkboot/report.js';
+import { addCheckBootOptions, collect, firmwaresOf, positiveInt, writeReports, type CheckBootFlags } from './check-boot.js';
 
 interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   ignition?: string;
@@ -108,9 +105,8 @@ Examples:
       } finally {
         await out.close();
       }
-      await writeFile(join(logDir, 'check-boot.json'), `${JSON.stringify(toJson(report), null, 2)}\n`);
-      if (f.junit) await writeFile(resolve(f.junit), toJUnit(report));
-      if (!f.json) process.stdout.write(`\n${formatTable(report)}\n`);
+      if (!f.json) process.stdout.write('\n');
+      await writeReports(report, f.junit, logDir, f.json ? 'none' : 'table');
     }
     if (f.json) process.stdout.write(`${JSON.stringify(res.record, null, 2)}\n`);
     else if (!f.checkBoot) process.stdout.write(`built ${res.artifacts.length} artifacts in ${res.outDir}\n`);

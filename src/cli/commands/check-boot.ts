@@ -41,11 +41,12 @@ export function addCheckBootOptions(cmd: Command, prefix = ''): Command {
     .option('--junit <file>', `${prefix}also write a JUnit XML report`);
 }
 
-export async function writeReports(report: CheckReport, flags: Pick<CheckBootFlags, 'json' | 'junit'>, reportDir: string): Promise<void> {
+/** check-boot.json beside the console logs, JUnit when asked, and the report on stdout (table, JSON or nothing). */
+export async function writeReports(report: CheckReport, junit: string | undefined, reportDir: string, print: 'table' | 'json' | 'none'): Promise<void> {
   await writeFile(join(reportDir, 'check-boot.json'), `${JSON.stringify(toJson(report), null, 2)}\n`);
-  if (flags.junit) await writeFile(resolve(flags.junit), toJUnit(report));
-  if (flags.json) process.stdout.write(`${JSON.stringify(toJson(report), null, 2)}\n`);
-  else process.stdout.write(`${formatTable(report)}\n`);
+  if (junit) await writeFile(resolve(junit), toJUnit(report));
+  if (print === 'json') process.stdout.write(`${JSON.stringify(toJson(report), null, 2)}\n`);
+  else if (print === 'table') process.stdout.write(`${formatTable(report)}\n`);
 }
 
 export function registerCheckBoot(program: Command): void {
@@ -76,7 +77,7 @@ Examples:
       artifacts: paths, firmwares: firmwaresOf(flags.firmware), timeoutS: flags.timeout, jobs: flags.jobs,
       userConfig, expect: { files: flags.expectFile, units: flags.expectUnit }, logDir,
     });
-    await writeReports(report, flags, logDir);
+    await writeReports(report, flags.junit, logDir, flags.json ? 'json' : 'table');
     process.exitCode = passed(report) ? 0 : 1;
   });
 }

@@ -1,0 +1,17 @@
+// Outputs appear complete or not at all: `fn` writes a temp name beside `final`, which is renamed into place on
+// success and removed on failure and on Ctrl-C.
+import { rename, rm } from 'node:fs/promises';
+import { onCleanup } from './cleanup.js';
+
+export async function writeViaTemp<T>(final: string, fn: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = `${final}.tmp-${process.pid}`;
+  const reg = onCleanup(`partial ${tmp}`, () => rm(tmp, { force: true }));
+  try {
+    await rm(tmp, { force: true });
+    const r = await fn(tmp);
+    await rename(tmp, final);
+    return r;
+  } finally {
+    await reg.dispose();
+  }
+}
