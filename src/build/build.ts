@@ -118,7 +118,9 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
         rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, checksums: false, // OutputDir.publish hashes
         progress: (m: string) => progress.info(`  ${m}`),
       });
-      for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch));
+      // metal images carry the config on their boot partition.
+      const secret = (f: DiskFormat) => Boolean(ign) && (f === 'metal' || f === 'metal4k');
+      for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch, { secret: secret(d.format) }));
     }
     const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
     await out.writeChecksums(artifacts);

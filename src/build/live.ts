@@ -1,5 +1,7 @@
 // Live media from a bootable image: PXE artifacts and the hybrid ISO. The root filesystem image and rootfs.img
 // are made once and shared by both.
+import { constants } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { BootableImage } from '../image/types.js';
@@ -9,7 +11,7 @@ import { volumeLabel } from '../media/iso-layout.js';
 import { liveKargs } from '../media/kargs.js';
 import { pxeConfigFiles, pxeNames, writeRootfsCpio } from '../media/pxe.js';
 import { makeRootImage, type RootfsFormat } from '../media/rootfs.js';
-import { placeFile, writeText } from '../media/stage-files.js';
+import { writeText } from '../media/stage-files.js';
 import type { Context } from '../cli/context.js';
 import type { Artifact, OutputDir } from './output.js';
 import type { Progress } from './progress.js';
@@ -52,13 +54,15 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
       });
       if (o.ignition) await embedIgnition(iso, o.ignition, {});
     });
-    artifacts.push(await out.publish('iso', iso, arch));
+    artifacts.push(await out.publish('iso', iso, arch, { secret: Boolean(o.ignition) }));
   }
 
   if (o.formats.pxe) {
     const kargs = liveKargs(p, { append: o.liveKargAppend, delete: o.liveKargDelete });
-    await placeFile(img.kernel.vmlinuz, s(names.kernel));
-    await placeFile(img.kernel.initramfs, s(names.initramfs));
+    // Copies (reflinked where the filesystem can), never hard links: a published file must not share an inode
+    // with the image cache.
+    await copyFile(img.kernel.vmlinuz, s(names.kernel), constants.COPYFILE_FICLONE);
+    await copyFile(img.kernel.initramfs, s(names.initramfs), constants.COPYFILE_FICLONE);
     if (ignitionImg) await writeText(s(names.ignition), ignitionImg, 0o600);
     for (const [f, text] of pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(ignitionImg) })) await writeText(s(f), text);
     artifacts.push(await out.publish('pxe-kernel', s(names.kernel), arch));

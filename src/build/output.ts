@@ -1,6 +1,6 @@
 // The output directory: artifacts are made in a private staging dir beside it and renamed into DIR/<arch>/ only
 // when complete; SHA256SUMS and build.json are written through temp names. A failed build leaves no half artifact.
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { onCleanup, type Registration } from '../util/cleanup.js';
 import { sha256File } from '../util/hash.js';
@@ -29,13 +29,17 @@ export class OutputDir {
     return new OutputDir(dir, staging, reg);
   }
 
-  /** Move a finished file from staging to DIR/<sub>/<name>, checksum it, and describe it. */
-  async publish(kind: string, stagedPath: string, sub: string): Promise<Artifact> {
+  /**
+   * Move a finished file from staging to DIR/<sub>/<name>, checksum it, and describe it. `secret`: the file holds
+   * the user's Ignition config (embedded ISO area, baked metal disk), so it is made 0600 before it appears.
+   */
+  async publish(kind: string, stagedPath: string, sub: string, opts: { secret?: boolean } = {}): Promise<Artifact> {
     const destDir = join(this.dir, sub);
     await mkdir(destDir, { recursive: true });
     const dest = join(destDir, basename(stagedPath));
     const sha256 = await sha256File(stagedPath);
     const { size } = await stat(stagedPath);
+    if (opts.secret) await chmod(stagedPath, 0o600);
     await rename(stagedPath, dest);
     return { kind, path: relative(this.dir, dest), size, sha256 };
   }
