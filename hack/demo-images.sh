@@ -1,46 +1,115 @@
 #!/usr/bin/env bash
-# Build the demo world's OS images and push them to the local registry:
+# Build the demo world's OS images for every platform that has a profile, and push them to the local registry as
+# image indexes (one manifest per arch), the way multi-arch OS images are published:
 #   $DAY0_REGISTRY/day0/demo-base:latest     CoreOS-like base (kernel, systemd, dracut, Ignition) from Debian packages
 #   $DAY0_REGISTRY/day0/demo-layered:latest  FROM the base + libreswan, a config file, an enabled service
-# and write an oci-archive of the layered image to $DAY0_CACHE/demo/demo-layered.oci.tar.
-# Each image is labelled with the hash of its inputs; a step whose hash is already in the registry is skipped.
+# and write an oci-archive holding every arch of the layered image to $DAY0_CACHE/demo/demo-layered.oci.tar.
+# The base root filesystem comes from one recipe for every arch (hack/demo/base/build.sh: mmdebstrap, natively for
+# the host's arch and under qemu-user for the others); the layered image is a Containerfile built with
+# `podman build --platform`. Every image is tagged with the hash of its inputs and rebuilt only when they change.
+# DAY0_DEMO_ARCHES="amd64 arm64" limits the arches (Debian names); default: every profile's.
 source "$(dirname "$0")/lib.sh"
 need_root
 reg="$DAY0_REGISTRY"
-base_os="${DAY0_BASE_IMAGE:-$("$DAY0_ROOT/hack/base-image.sh")}"
+suite="${DAY0_DEBIAN_SUITE:-bookworm}"
+mirror="${DAY0_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 "$DAY0_ROOT/hack/registry.sh"
+facts() { node "$DAY0_ROOT/hack/profile-facts.mjs" "$@"; }
+arches="${DAY0_DEMO_ARCHES:-$(facts deb-arches | xargs)}"
+host_arch=$(dpkg --print-architecture)
 
-remote_hash() { skopeo inspect --tls-verify=false --format '{{index .Labels "day0.input-hash"}}' "docker://$1" 2>/dev/null || true; }
-
-# build_push NAME CONTEXT BASE_REF: build CONTEXT FROM BASE_REF as $reg/day0/NAME:latest unless already there.
-build_push() {
-  local name=$1 ctx=$2 from=$3 ref="$reg/day0/$1:latest" from_id hash
-  from_id=$(podman image inspect --format '{{.Id}}' "$from" 2>/dev/null) \
-    || { podman pull -q --tls-verify=false "$from" >/dev/null; from_id=$(podman image inspect --format '{{.Id}}' "$from"); }
-  hash=$( { echo "$from_id"; input_hash "$ctx"; } | sha256sum | cut -c1-16)
-  if [ "$(remote_hash "$ref")" = "$hash" ] && image_exists "$ref"; then
-    log "$name: up to date in $reg ($hash)"; return 0
+# Foreign arches run their maintainer scripts and dracut under qemu-user through binfmt_misc.
+need_binfmt() {
+  [ "$1" = "$host_arch" ] && return 0
+  local q
+  q=$(facts arch "$1")   # day0's arch names are QEMU's
+  if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || die "cannot mount binfmt_misc (needed to build $1 images here)"
   fi
-  if ! podman image exists "localhost/day0/$name:$hash"; then
-    log "$name: building (FROM $from) …"
-    podman build --network=host --layers=false --build-arg "BASE=$from" --label "day0.input-hash=$hash" \
-      -t "localhost/day0/$name:$hash" "$ctx" >&2 || die "$name: image build failed (output above)"
+  if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$q" ]; then
+    command -v update-binfmts >/dev/null || die "qemu-user-static/binfmt-support are missing: bash hack/setup.sh installs them"
+    update-binfmts --enable "qemu-$q" >/dev/null 2>&1 || true
   fi
-  podman tag "localhost/day0/$name:$hash" "$ref"
-  log "$name: pushing to $ref"
-  podman push -q --tls-verify=false "$ref" >&2 || die "$name: push to $reg failed; is the registry up? (hack/registry.sh)"
+  [ -e "/proc/sys/fs/binfmt_misc/qemu-$q" ] || die "binfmt_misc has no qemu-$q entry: apt-get install qemu-user-static binfmt-support"
 }
 
-build_push demo-base "$DAY0_ROOT/hack/demo/base" "$base_os"
-build_push demo-layered "$DAY0_ROOT/hack/demo/layered" "$reg/day0/demo-base:latest"
+registry_has() { skopeo inspect --raw --tls-verify=false "docker://$1" >/dev/null 2>&1; }
+digest_of() { skopeo inspect --raw --tls-verify=false "docker://$1" 2>/dev/null | sha256sum | cut -c1-64; }
+
+base_hashes=() layered_hashes=()
+for a in $arches; do
+  platform=$(facts oci-platform "$a") || die "no profile with deb_arch = $a"
+  IFS=/ read -r _ oci variant <<<"$platform"
+  t0=$SECONDS
+  base_hash=$( { echo "$a $suite $mirror"; input_hash "$DAY0_ROOT/hack/demo/base"; } | sha256sum | cut -c1-16)
+  base_ref="localhost/day0/demo-base:$base_hash"
+  if ! image_exists "$base_ref"; then
+    need_binfmt "$a"
+    log "demo-base ($a): building the root filesystem (mmdebstrap${a:+, $a}) …"
+    mkdir -p "$DAY0_CACHE/demo"
+    tar="$DAY0_CACHE/demo/.base-$a-$base_hash.tar"
+    rm -f "$tar"
+    "$DAY0_ROOT/hack/demo/base/build.sh" "$a" "$tar" > "$DAY0_CACHE/demo/base-$a.log" 2>&1 \
+      || { tail -30 "$DAY0_CACHE/demo/base-$a.log" >&2; rm -f "$tar"; die "demo-base ($a): root filesystem build failed (log: $DAY0_CACHE/demo/base-$a.log)"; }
+    podman import --os linux --arch "$oci" ${variant:+--variant "$variant"} \
+      --change 'CMD ["/bin/bash"]' \
+      --change "LABEL containers.bootc=1" --change "LABEL ostree.bootable=1" \
+      --change "LABEL org.opencontainers.image.title=day0-demo-base" \
+      --change "LABEL day0.input-hash=$base_hash" \
+      "$tar" "$base_ref" >/dev/null || die "demo-base ($a): podman import failed"
+    rm -f "$tar"
+    log "demo-base ($a): built in $((SECONDS - t0)) s"
+  fi
+  base_id=$(podman image inspect --format '{{.Id}}' "$base_ref")
+  layered_hash=$( { echo "$base_id"; input_hash "$DAY0_ROOT/hack/demo/layered"; } | sha256sum | cut -c1-16)
+  layered_ref="localhost/day0/demo-layered:$layered_hash"
+  if ! image_exists "$layered_ref"; then
+    need_binfmt "$a"
+    t1=$SECONDS
+    log "demo-layered ($a): building (FROM $base_ref, $platform) …"
+    podman build --network=host --layers=false --platform "$platform" --pull=never --build-arg "BASE=$base_ref" \
+      --label "day0.input-hash=$layered_hash" -t "$layered_ref" "$DAY0_ROOT/hack/demo/layered" >"$DAY0_CACHE/demo/layered-$a.log" 2>&1 \
+      || { tail -30 "$DAY0_CACHE/demo/layered-$a.log" >&2; die "demo-layered ($a): image build failed (log: $DAY0_CACHE/demo/layered-$a.log)"; }
+    log "demo-layered ($a): built in $((SECONDS - t1)) s"
+  fi
+  for pair in "demo-base:$base_hash" "demo-layered:$layered_hash"; do
+    registry_has "$reg/day0/$pair" || podman push -q --tls-verify=false "localhost/day0/$pair" "docker://$reg/day0/$pair" >&2 \
+      || die "push of $pair to $reg failed; is the registry up? (hack/registry.sh)"
+  done
+  # The host's arch also answers to the plain local name (containers-storage: references, podman run).
+  if [ "$a" = "$host_arch" ]; then
+    podman tag "$base_ref" "$reg/day0/demo-base:latest"
+    podman tag "$layered_ref" "$reg/day0/demo-layered:latest"
+  fi
+  base_hashes+=("$base_hash") layered_hashes+=("$layered_hash")
+done
+
+# publish_index NAME HASH…: $reg/day0/NAME:latest = an index of the per-arch tags, unless it already is.
+publish_index() {
+  local name=$1; shift
+  local combined idx="day0-index-$name-$$" h
+  combined=$(printf '%s\n' "$@" | sha256sum | cut -c1-16)
+  if registry_has "$reg/day0/$name:index-$combined" && [ "$(digest_of "$reg/day0/$name:index-$combined")" = "$(digest_of "$reg/day0/$name:latest")" ]; then
+    log "$name: index up to date ($combined: $*)"; return 0
+  fi
+  podman manifest create "$idx" >/dev/null
+  for h in "$@"; do podman manifest add --tls-verify=false "$idx" "docker://$reg/day0/$name:$h" >/dev/null; done
+  for tag in "index-$combined" latest; do
+    podman manifest push -q --all --tls-verify=false "$idx" "docker://$reg/day0/$name:$tag" >&2 || { podman manifest rm "$idx" >/dev/null; die "$name: pushing the index failed"; }
+  done
+  podman manifest rm "$idx" >/dev/null
+  log "$name: pushed index $reg/day0/$name:latest ($arches)"
+}
+publish_index demo-base "${base_hashes[@]}"
+publish_index demo-layered "${layered_hashes[@]}"
 
 archive="$DAY0_CACHE/demo/demo-layered.oci.tar"
-hash=$(podman image inspect --format '{{index .Labels "day0.input-hash"}}' "$reg/day0/demo-layered:latest")
-if [ ! -s "$archive" ] || [ "$(cat "$archive.hash" 2>/dev/null)" != "$hash" ]; then
+want=$(printf '%s\n' "${layered_hashes[@]}" | sha256sum | cut -c1-16)
+if [ ! -s "$archive" ] || [ "$(cat "$archive.hash" 2>/dev/null)" != "$want" ]; then
   mkdir -p "$(dirname "$archive")"
   rm -f "$archive.tmp"
-  skopeo copy -q "containers-storage:$reg/day0/demo-layered:latest" "oci-archive:$archive.tmp:day0/demo-layered:latest" >&2
-  mv "$archive.tmp" "$archive"; echo "$hash" > "$archive.hash"
-  log "demo-layered: wrote $archive"
+  skopeo copy -q --all --src-tls-verify=false "docker://$reg/day0/demo-layered:latest" "oci-archive:$archive.tmp:day0/demo-layered:latest" >&2
+  mv "$archive.tmp" "$archive"; echo "$want" > "$archive.hash"
+  log "demo-layered: wrote $archive (every arch)"
 fi
-log "demo images ready: $reg/day0/demo-base:latest $reg/day0/demo-layered:latest oci-archive:$archive"
+log "demo images ready ($arches): $reg/day0/demo-base:latest $reg/day0/demo-layered:latest oci-archive:$archive"

@@ -39,6 +39,8 @@ export interface BuildOptions {
   emitManifest?: string;
   /** Who runs the disk manifest: day0's own stage executor, or osbuild where the builder image carries it. */
   engine: 'day0' | 'osbuild';
+  /** Wait for another build holding the output dir instead of failing at once. */
+  wait?: boolean;
 }
 
 export interface BuildResult {
@@ -84,12 +86,50 @@ export async function loadIgnition(file: string): Promise<{ data: Buffer; versio
   return { data, version: res.version, warnings: formatResult({ ...res, errors: [] }) };
 }
 
-export async function build(ctx: Context, o: BuildOptions, progress: Progress): Promise<BuildResult> {
-  const warnings: string[] = [];
-  const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
-  warnings.push(...(ign?.warnings ?? []));
+export interface BuildAllResult {
+  outDir: string;
+  builds: BuildResult[];
+  /** build.json: one record per arch (the config itself is never recorded). */
+  record: { day0: { version: string }; created: string; arches: string[]; builds: Record<string, Record<string, unknown>>; checkBoot?: unknown };
+  ignition?: Buffer;
+}
 
-  const img = await progress.step(`image ${o.ref}`, () => intake(ctx, o.ref, {
+/**
+ * Build the media of every platform asked for, from one image reference (an image index gives each arch its own
+ * manifest), into one output dir: DIR/<arch>/ per platform, DIR/SHA256SUMS and DIR/build.json for the whole run.
+ */
+export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progress): Promise<BuildAllResult> {
+  const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
+  for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
+  // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.
+  const out = await OutputDir.open(o.outDir, { wait: Boolean(o.wait), onWait: (pid) => progress.info(`waiting for the day0 build with pid ${pid} to finish …`) });
+  try {
+    const builds: BuildResult[] = [];
+    for (const ctx of ctxs) {
+      if (ctxs.length > 1) progress.info(`${ctx.profile.arch}:`);
+      builds.push(await buildArch(ctx, o, ign, out, progress));
+    }
+    const artifacts = builds.flatMap((b) => b.artifacts);
+    const record = {
+      day0: { version: VERSION },
+      created: new Date().toISOString(),
+      arches: ctxs.map((c) => c.profile.arch),
+      builds: Object.fromEntries(builds.map((b, i) => [ctxs[i]!.profile.arch, b.record])),
+    };
+    await out.writeChecksums(artifacts);
+    await out.writeFile('build.json', `${JSON.stringify(record, null, 2)}\n`);
+    return { outDir: o.outDir, builds, record, ...(ign ? { ignition: ign.data } : {}) };
+  } finally {
+    await out.close();
+  }
+}
+
+type LoadedIgnition = Awaited<ReturnType<typeof loadIgnition>>;
+
+/** One platform: intake of its image, then its live media and disk images, published into DIR/<arch>/. */
+async function buildArch(ctx: Context, o: BuildOptions, ign: LoadedIgnition | undefined, out: OutputDir, progress: Progress): Promise<BuildResult> {
+  const warnings: string[] = [];
+  const img = await progress.step(`image ${o.ref} (${ctx.profile.arch})`, () => intake(ctx, o.ref, {
     arch: ctx.profile.arch, authfile: o.authfile, tlsVerify: o.tlsVerify, kernel: o.kernel,
     onProgress: (m) => progress.info(`  ${m}`),
   }), (i) => `${i.image.digest.slice(0, 19)}…, kernel ${i.kernel.version}${i.unpackCached ? ', cached' : ''}`);
@@ -101,43 +141,43 @@ export async function build(ctx: Context, o: BuildOptions, progress: Progress): 
   for (const w of warnings) progress.info(`warning: ${w}`);
 
   const name = o.name ?? defaultName(o.ref);
-  const out = await OutputDir.open(o.outDir);
   const artifacts: Artifact[] = [];
-  try {
-    const live = { pxe: o.formats.includes('pxe'), iso: o.formats.includes('iso') };
-    if (live.pxe || live.iso) {
-      artifacts.push(...(await buildLive(ctx, img, {
-        formats: live, name, ignition: ign?.data, rootfsFormat: o.rootfsFormat, ignitionAreaSize: o.ignitionAreaSize,
-        liveKargAppend: o.liveKargAppend, liveKargDelete: o.liveKargDelete,
-      }, out, progress)));
-    }
-    const disks = o.formats.filter((f): f is DiskFormat => (DISK_FORMATS as readonly string[]).includes(f));
-    if (disks.length > 0 || o.emitManifest) {
-      const made = await buildDiskImages(ctx, img, {
-        formats: disks, name, ignition: ign?.data, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend,
-        rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, checksums: false, // OutputDir.publish hashes
-        progress: (m: string) => progress.info(`  ${m}`),
-      });
-      // metal images carry the config on their boot partition.
-      const secret = (f: DiskFormat) => Boolean(ign) && (f === 'metal' || f === 'metal4k');
-      for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch, { secret: secret(d.format) }));
-    }
-    const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
-    await out.writeChecksums(artifacts);
-    await out.writeFile('build.json', `${JSON.stringify(record, null, 2)}\n`);
-    return { outDir: o.outDir, image: img, artifacts, warnings, record, ignition: ign?.data };
-  } finally {
-    await out.close();
+  const live = { pxe: o.formats.includes('pxe'), iso: o.formats.includes('iso') };
+  if (live.pxe || live.iso) {
+    artifacts.push(...(await buildLive(ctx, img, {
+      formats: live, name, ignition: ign?.data, rootfsFormat: o.rootfsFormat, ignitionAreaSize: o.ignitionAreaSize,
+      liveKargAppend: o.liveKargAppend, liveKargDelete: o.liveKargDelete,
+    }, out, progress)));
   }
+  const disks = o.formats.filter((f): f is DiskFormat => (DISK_FORMATS as readonly string[]).includes(f));
+  if (disks.length > 0 || o.emitManifest) {
+    const made = await buildDiskImages(ctx, img, {
+      formats: disks, name, ignition: ign?.data, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend,
+      rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, checksums: false, // OutputDir.publish hashes
+      progress: (m: string) => progress.info(`  ${m}`),
+    });
+    // metal images carry the config on their boot partition.
+    const secret = (f: DiskFormat) => Boolean(ign) && (f === 'metal' || f === 'metal4k');
+    for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch, { secret: secret(d.format) }));
+  }
+  const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
+  return { outDir: o.outDir, image: img, artifacts, warnings, record, ...(ign ? { ignition: ign.data } : {}) };
 }
 
 /** Debian packages whose tools make the media; their versions go into build.json. */
-export const TOOL_PACKAGES = ['skopeo', 'umoci', 'xorriso', 'squashfs-tools', 'erofs-utils', 'mtools', 'dosfstools', 'e2fsprogs', 'xfsprogs', 'grub-efi-amd64-bin', 'grub-pc-bin', 'isolinux', 'qemu-utils'];
+export const TOOL_PACKAGES = ['skopeo', 'umoci', 'xorriso', 'squashfs-tools', 'erofs-utils', 'mtools', 'dosfstools', 'e2fsprogs', 'xfsprogs', 'grub-common', 'qemu-utils'];
 
-/** Versions of the image tools where they run (package → version); empty when not a Debian-based builder. */
+/**
+ * Versions of the image tools that made this platform's media, where they run (package → version): the common
+ * tools plus the profile's builder packages (its GRUB targets, firmware, QEMU); foreign-arch packages unpacked
+ * into the builder are recorded from the version file the builder keeps for them. Empty when not Debian-based.
+ */
 export async function toolVersions(ctx: Context): Promise<Record<string, string>> {
-  const r = await ctx.exec.run({ argv: ['dpkg-query', '-W', '-f', '${Package} ${Version}\n', ...TOOL_PACKAGES], label: 'dpkg-query' });
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ', 2) as [string, string]));
+  const pkgs = [...new Set([...TOOL_PACKAGES, ...ctx.profile.builder.packages])];
+  const r = await ctx.exec.run({ argv: ['sh', '-c', 'dpkg-query -W -f \'${Package} ${Version}\\n\' "$@"; cat /usr/share/day0/foreign-packages 2>/dev/null || true', 'sh', ...pkgs], label: 'dpkg-query' });
+  const foreign = new Set(ctx.profile.builder.foreign_packages.map((p) => p.split(':')[0]));
+  const all = r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ', 2) as [string, string]);
+  return Object.fromEntries(all.filter(([p]) => pkgs.includes(p) || foreign.has(p.split(':')[0]!)));
 }
 
 export function buildRecord(ctx: Context, o: BuildOptions, img: BootableImage, name: string, artifacts: Artifact[], ignitionSpec?: string, tools: Record<string, string> = {}): Record<string, unknown> {

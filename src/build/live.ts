@@ -7,7 +7,9 @@ import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { BootableImage } from '../image/types.js';
 import { embedIgnition } from '../live/iso-embed.js';
 import { buildIso } from '../media/iso.js';
-import { volumeLabel } from '../media/iso-layout.js';
+import { planIso } from '../media/iso-plan.js';
+import { ISO_PATHS, volumeLabel } from '../media/iso-layout.js';
+import { featuresFromRootfs, featuresJson } from '../live/features.js';
 import { liveKargs } from '../media/kargs.js';
 import { pxeConfigFiles, pxeNames, writeRootfsCpio } from '../media/pxe.js';
 import { makeRootImage, type RootfsFormat } from '../media/rootfs.js';
@@ -47,11 +49,14 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
     const kargs = liveKargs(p, { isoLabel: label, append: o.liveKargAppend, delete: o.liveKargDelete });
     const iso = s(isoName(o.name, arch));
     await progress.step('live ISO', async () => {
-      await buildIso({
-        exec, profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs),
-        workDir: join(out.staging, 'iso-work'), out: iso, volumeLabel: label, kargs,
-        ignitionAreaSize: o.ignitionAreaSize ?? p.live.ignition_area_size,
+      // coreos/features.json says what this image's live system supports (true only for what it really has).
+      const features = featuresJson(await featuresFromRootfs(img.rootfs));
+      const plan = planIso({
+        profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs),
+        volumeLabel: label, kargs, ignitionAreaSize: o.ignitionAreaSize ?? p.live.ignition_area_size,
+        extraFiles: { [ISO_PATHS.features]: features },
       });
+      await buildIso({ exec, plan, workDir: join(out.staging, 'iso-work'), out: iso });
       if (o.ignition) await embedIgnition(iso, o.ignition, {});
     });
     artifacts.push(await out.publish('iso', iso, arch, { secret: Boolean(o.ignition) }));

@@ -1,5 +1,8 @@
-// What to boot: artifacts recognised by their CoreOS-style names, expanded to (medium, firmware) cells. Pure.
+// What to boot: artifacts recognised by their CoreOS-style names (which carry the arch), expanded to
+// (arch, medium, boot mode) cells from the platform profile's boot modes. Pure.
 import { basename, dirname, join } from 'node:path';
+import { bootModes, netbootMode, selectModes, type NamedBootMode } from '../profiles/boot.js';
+import type { Profile } from '../profiles/schema.js';
 import type { Firmware } from '../qemu/args.js';
 import { Day0Error } from '../util/errors.js';
 
@@ -11,11 +14,13 @@ export interface PxeSet {
   rootfs: string;
   ignition?: string;
   ipxe?: string;
+  grub?: string;
 }
 
 export interface Cell {
-  /** e.g. "iso-bios", "pxe-net", "metal4k-uefi" */
+  /** e.g. "iso-bios", "pxe-net", "metal4k-uefi" (unique per arch) */
   id: string;
+  arch: string;
   kind: CellKind;
   firmware: Firmware;
   /** The artifact (for pxe: the kernel). */
@@ -28,17 +33,31 @@ export interface Skipped {
   reason: string;
 }
 
-const ARCH_RE = '(x86_64|aarch64|ppc64le|s390x)';
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Cells for one artifact path; `exists` lets tests run without files. */
-export function cellsFor(path: string, firmwares: Firmware[], exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
+/** The arch an artifact's name carries (NAME-live.<arch>.iso, NAME-metal.<arch>.raw, NAME-live-kernel.<arch> …). */
+export function artifactArch(path: string, arches: string[]): string | undefined {
+  const f = basename(path);
+  for (const a of arches) {
+    if (new RegExp(`\\.${esc(a)}(\\.(iso|raw|qcow2|vmdk|vhd|img|ipxe|cfg|prm))?$`).test(f)) return a;
+  }
+  return undefined;
+}
+
+/** Cells for one artifact path of a known platform; `exists` lets tests run without files. */
+export function cellsFor(path: string, p: Profile, firmware: string | undefined, exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
   const f = basename(path);
   const dir = dirname(path);
-  const per = (kind: CellKind, fws: Firmware[]): Cell[] => fws.map((fw) => ({ id: `${kind}-${fw}`, kind, firmware: fw, artifact: path }));
+  const arch = p.arch;
+  const a = esc(arch);
+  const chosen = new Set(selectModes(p, firmware));
+  const modes = bootModes(p).filter((m) => chosen.has(m.name));
+  const per = (kind: CellKind, ms: NamedBootMode[]): Cell[] => ms.map((m) => ({ id: `${kind}-${m.name}`, arch, kind, firmware: m.name, artifact: path }));
+  const first = (ms: NamedBootMode[]) => ms.slice(0, 1);
   let m: RegExpExecArray | null;
-  if (f.endsWith('.iso')) return { cells: per('iso', firmwares), skipped: [] };
-  if ((m = new RegExp(`^(.*)-live-kernel\\.${ARCH_RE}$`).exec(f))) {
-    const [, name, arch] = m;
+  if (f.endsWith('.iso')) return { cells: per('iso', modes.filter((x) => x.iso !== 'none')), skipped: [] };
+  if ((m = new RegExp(`^(.*)-live-kernel\\.${a}$`).exec(f))) {
+    const name = m[1]!;
     const pxe: PxeSet = {
       kernel: path,
       initramfs: join(dir, `${name}-live-initramfs.${arch}.img`),
@@ -47,37 +66,39 @@ export function cellsFor(path: string, firmwares: Firmware[], exists: (p: string
     for (const need of [pxe.initramfs, pxe.rootfs]) {
       if (!exists(need)) throw new Day0Error(`PXE kernel ${f} has no ${basename(need)} beside it`, { fix: 'keep the PXE artifacts of one build together in one directory' });
     }
-    const ign = join(dir, `${name}-live-ignition.${arch}.img`);
-    const ipxe = join(dir, `${name}-live.${arch}.ipxe`);
-    if (exists(ign)) pxe.ignition = ign;
-    if (exists(ipxe)) pxe.ipxe = ipxe;
-    const fw = firmwares.includes('bios') ? 'bios' : firmwares[0] ?? 'bios';
-    return { cells: [{ id: 'pxe-direct', kind: 'pxe-direct', firmware: fw, artifact: path, pxe }, { id: 'pxe-net', kind: 'pxe-net', firmware: fw, artifact: path, pxe }], skipped: [] };
+    const extra: [keyof PxeSet, string][] = [['ignition', `${name}-live-ignition.${arch}.img`], ['ipxe', `${name}-live.${arch}.ipxe`], ['grub', `${name}-live-grub.${arch}.cfg`]];
+    for (const [k, file] of extra) if (exists(join(dir, file))) pxe[k] = join(dir, file);
+    const cells: Cell[] = [];
+    const direct = first(modes)[0];
+    if (direct) cells.push({ id: 'pxe-direct', arch, kind: 'pxe-direct', firmware: direct.name, artifact: path, pxe });
+    const net = modes.find((x) => x.netboot) ?? (firmware ? undefined : netbootMode(p));
+    if (net) cells.push({ id: 'pxe-net', arch, kind: 'pxe-net', firmware: net.name, artifact: path, pxe });
+    return { cells, skipped: [] };
   }
-  if (new RegExp(`-metal4k\\.${ARCH_RE}\\.raw$`).test(f)) {
-    // 4k-native disks boot through UEFI only (as with CoreOS's metal4k).
-    return { cells: per('metal4k', ['uefi']), skipped: [] };
+  if (new RegExp(`-metal4k\\.${a}\\.raw$`).test(f)) {
+    // 4k-native disks boot through the modes that support them (UEFI, as with CoreOS's metal4k).
+    return { cells: per('metal4k', modes.filter((x) => x.disk !== 'none' && (x.sector_sizes as number[]).includes(4096))), skipped: [] };
   }
-  if (new RegExp(`-metal\\.${ARCH_RE}\\.raw$`).test(f)) return { cells: per('metal', firmwares), skipped: [] };
-  if (new RegExp(`-qemu\\.${ARCH_RE}\\.qcow2$`).test(f)) return { cells: per('qemu', firmwares.slice(0, 1)), skipped: [] };
+  if (new RegExp(`-metal\\.${a}\\.raw$`).test(f)) return { cells: per('metal', modes.filter((x) => x.disk !== 'none' && (x.sector_sizes as number[]).includes(512))), skipped: [] };
+  if (new RegExp(`-qemu\\.${a}\\.qcow2$`).test(f)) return { cells: per('qemu', first(modes.filter((x) => x.disk !== 'none'))), skipped: [] };
   if (/\.(vmdk|vhd)$/.test(f)) return { cells: [], skipped: [{ artifact: path, reason: 'VMware/Azure images need their hypervisor to deliver Ignition; not boot-checked under QEMU' }] };
-  if (/-live-(initramfs|rootfs|ignition)\.|\.(ipxe|cfg)$|^SHA256SUMS$|^build\.json$/.test(f)) return { cells: [], skipped: [] };
+  if (/-live-(initramfs|rootfs|ignition)\.|\.(ipxe|cfg|prm)$|^SHA256SUMS$|^build\.json$/.test(f)) return { cells: [], skipped: [] };
   throw new Day0Error(`cannot tell what kind of medium ${f} is`, {
     fix: 'pass day0 artifacts by their names: *.iso, *-live-kernel.<arch>, *-metal.<arch>.raw, *-metal4k.<arch>.raw, *-qemu.<arch>.qcow2',
   });
 }
 
-export function planCells(paths: string[], firmwares: Firmware[], exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
+export function planCells(paths: string[], profileOf: (path: string) => Profile, firmware: string | undefined, exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
   const cells: Cell[] = [];
   const skipped: Skipped[] = [];
   for (const p of paths) {
-    const r = cellsFor(p, firmwares, exists);
+    const r = cellsFor(p, profileOf(p), firmware, exists);
     cells.push(...r.cells);
     skipped.push(...r.skipped);
   }
   const seen = new Set<string>();
   for (const c of cells) {
-    const key = `${c.id} ${c.artifact}`;
+    const key = `${c.arch} ${c.id} ${c.artifact}`;
     if (seen.has(key)) throw new Day0Error(`${basename(c.artifact)} is given twice`, { fix: 'name each artifact once' });
     seen.add(key);
   }

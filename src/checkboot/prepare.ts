@@ -11,13 +11,17 @@ import { embedIgnition, readIsoEmbedInfo, showIgnition } from '../live/iso-embed
 import type { BootMedium } from '../qemu/args.js';
 import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
-import type { Cell } from './cells.js';
+import { bootMode } from '../profiles/boot.js';
+import { grubTerminal, primaryConsole } from '../profiles/console.js';
+import type { Profile } from '../profiles/schema.js';
+import { copyFile as cp, mkdir } from 'node:fs/promises';
+import type { Cell, PxeSet } from './cells.js';
 import { serveFiles } from './http.js';
 
 export interface Prepared {
   medium: BootMedium;
   binds: Bind[];
-  fwCfgIgnition?: string;
+  platformIgnition?: string;
   network?: 'host';
   /** Stop helpers (e.g. the HTTP server) after the boot. */
   dispose?: () => Promise<void>;
@@ -25,6 +29,7 @@ export interface Prepared {
 
 export interface PrepareInput {
   exec: Executor;
+  profile: Profile;
   cell: Cell;
   work: string;
   /** The user's config for media that carry none (qemu images; media built without a config). Media that embed
@@ -88,6 +93,8 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
         const append = (script && kargsFromIpxe(script)) || i.liveKargs;
         return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }] };
       }
+      const nb = bootMode(i.profile, cell.firmware).netboot;
+      if (nb?.kind === 'grub-tftp') return prepareGrubNetboot(i, pxe, ign, ignName, nb.grub_file);
       if (!pxe.ipxe) throw new Error('network boot needs the iPXE script beside the PXE artifacts');
       const scriptName = basename(pxe.ipxe);
       const script = join(work, scriptName);
@@ -120,9 +127,49 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       check(await exec.run({ argv: ['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', cell.artifact, overlay], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'qemu-img' }), 'creating a disk overlay');
       const cfg = join(work, 'config.ign');
       await secret(cfg, i.withCheck(i.userConfig));
-      return { medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], fwCfgIgnition: cfg };
+      return { medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg };
     }
   }
+}
+
+/** GRUB netboot modules on top of the boot mode's list: the firmware's NIC, DHCP/TFTP/HTTP. */
+const GRUB_NET_MODULES = ['net', 'efinet', 'tftp', 'http'];
+
+/**
+ * Make the shipped GRUB netboot config load its kernel and initrds over HTTP: `set root=(http,10.0.2.2)` (QEMU's
+ * host address; GRUB 2.06 speaks HTTP on port 80 only) and the check's Ignition initrd added when missing.
+ */
+export function grubNetForCheck(cfg: string, ign: string, terminal: string[]): string {
+  const lines = cfg.split('\n').map((l) => (/^\s*initrd\s/.test(l) && !l.includes(`/${ign}`) ? `${l} /${ign}` : l));
+  return [...terminal, 'set timeout=1', 'set root=(http,10.0.2.2)', ...lines].join('\n');
+}
+
+/**
+ * UEFI network boot without iPXE: the firmware's PXE client gets a GRUB network image over QEMU's TFTP; GRUB reads
+ * the build's GRUB config (also over TFTP) and fetches kernel and initrds over HTTP from a server started beside
+ * QEMU in its own network namespace (port 80 is free there, whatever else runs on this host).
+ */
+async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ignName: string, grubFile: string): Promise<Prepared> {
+  const { exec, work, profile } = i;
+  if (!pxe.grub) throw new Error('network boot needs the GRUB config beside the PXE artifacts');
+  const mode = bootMode(profile, i.cell.firmware);
+  const tftp = join(work, 'tftp');
+  const http = join(work, 'http');
+  await mkdir(tftp, { recursive: true });
+  await mkdir(http, { recursive: true });
+  const cfg = grubNetForCheck(await readFile(pxe.grub, 'utf8'), ignName, grubTerminal(primaryConsole(profile.console.devices)));
+  await writeFile(join(tftp, 'grub.cfg'), cfg);
+  for (const f of [pxe.kernel, pxe.initramfs, pxe.rootfs]) await cp(f, join(http, basename(f)), constants.COPYFILE_FICLONE);
+  await cp(ign, join(http, ignName));
+  const embedded = join(work, 'grub-net-embedded.cfg');
+  await writeFile(embedded, 'set prefix=(tftp,10.0.2.2)/\nconfigfile (tftp,10.0.2.2)/grub.cfg\n');
+  check(await exec.run({
+    argv: ['grub-mkimage', '-d', `/usr/lib/grub/${mode.grub_target!}`, '-O', mode.grub_target!, '-o', join(tftp, grubFile), '-p', '(tftp,10.0.2.2)/',
+      '-c', embedded, ...new Set([...mode.grub_modules, ...GRUB_NET_MODULES])],
+    binds: [{ path: work }],
+    label: 'grub-mkimage (netboot)',
+  }), 'making the GRUB network image');
+  return { medium: { kind: 'netboot', bootUrl: grubFile, tftpRoot: tftp, httpRoot: http }, binds: [] };
 }
 
 /**

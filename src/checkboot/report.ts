@@ -2,17 +2,20 @@
 import { basename } from 'node:path';
 import type { BootOutcome } from '../qemu/runner.js';
 import type { Cell } from './cells.js';
+import type { PhaseSpan } from './phases.js';
 
 export interface CellResult {
   cell: Cell;
   outcome: BootOutcome;
   /** Seconds day0 spent around the boot (preparing the medium copy, starting QEMU, cleanup). */
   overheadSeconds: number;
+  /** Boot phases seen on the console (seconds since QEMU started). */
+  phases?: PhaseSpan[];
 }
 
 export interface CheckReport {
-  accel: string;
-  accelReason: string;
+  /** Per arch: the accelerator used and why. */
+  accel: Record<string, { accel: string; reason: string }>;
   results: CellResult[];
   skipped: { artifact: string; reason: string }[];
 }
@@ -23,20 +26,21 @@ export function passed(r: CheckReport): boolean {
 
 export function formatTable(r: CheckReport): string {
   const rows = r.results.map((x) => [
+    x.cell.arch,
     x.cell.id,
     basename(x.cell.artifact),
     x.outcome.verdict.toUpperCase(),
     x.outcome.verdict === 'pass' ? `${x.outcome.seconds.toFixed(1)}` : '-',
     x.outcome.verdict === 'pass' ? '' : (x.outcome.reason ?? ''),
   ]);
-  const head = ['MEDIUM', 'ARTIFACT', 'VERDICT', 'SECONDS', 'REASON'];
+  const head = ['ARCH', 'MEDIUM', 'ARTIFACT', 'VERDICT', 'SECONDS', 'REASON'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i] ?? 0))).join('  ').trimEnd();
-  const lines = [`acceleration: ${r.accel} (${r.accelReason})`, fmt(head), ...rows.map(fmt)];
+  const lines = [...Object.entries(r.accel).map(([a, x]) => `acceleration ${a}: ${x.accel} (${x.reason})`), fmt(head), ...rows.map(fmt)];
   for (const s of r.skipped) lines.push(`skipped ${basename(s.artifact)}: ${s.reason}`);
   for (const x of r.results) {
     if (x.outcome.verdict !== 'pass') {
-      lines.push('', `--- ${x.cell.id}: last console lines (full log: ${x.outcome.consoleLog})`, ...x.outcome.lastLines.slice(-15).map((l) => `  ${l}`));
+      lines.push('', `--- ${x.cell.arch} ${x.cell.id}: last console lines (full log: ${x.outcome.consoleLog})`, ...x.outcome.lastLines.slice(-15).map((l) => `  ${l}`));
     }
   }
   const n = r.results.filter((x) => x.outcome.verdict === 'pass').length;
@@ -48,8 +52,8 @@ export function toJson(r: CheckReport): unknown {
   return {
     passed: passed(r),
     accel: r.accel,
-    accelReason: r.accelReason,
     results: r.results.map((x) => ({
+      arch: x.cell.arch,
       medium: x.cell.id,
       kind: x.cell.kind,
       firmware: x.cell.firmware,
@@ -59,6 +63,7 @@ export function toJson(r: CheckReport): unknown {
       reason: x.outcome.reason,
       seconds: x.outcome.seconds,
       overheadSeconds: x.overheadSeconds,
+      phases: x.phases ?? [],
       consoleLog: x.outcome.consoleLog,
       lastLines: x.outcome.verdict === 'pass' ? undefined : x.outcome.lastLines,
     })),
@@ -73,7 +78,7 @@ export function toJUnit(r: CheckReport): string {
   const errors = r.results.filter((x) => x.outcome.verdict === 'timeout').length;
   const total = r.results.reduce((a, x) => a + x.outcome.seconds, 0);
   const cases = r.results.map((x) => {
-    const name = `${x.cell.id} ${basename(x.cell.artifact)}`;
+    const name = `${x.cell.arch} ${x.cell.id} ${basename(x.cell.artifact)}`;
     const open = `  <testcase classname="day0.check-boot" name="${esc(name)}" time="${x.outcome.seconds.toFixed(1)}">`;
     if (x.outcome.verdict === 'pass') return `${open}</testcase>`;
     const tag = x.outcome.verdict === 'timeout' ? 'error' : 'failure';

@@ -1,23 +1,32 @@
-// Boot-check cells in parallel (up to `jobs`), each in its own work dir with its own medium copy and QEMU.
+// Boot-check cells in parallel (up to `jobs`), each in its own work dir with its own medium copy and QEMU. The
+// media may be of several platforms: each artifact's arch comes from its name, its profile says how to boot it.
 import { existsSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import type { Context } from '../cli/context.js';
-import { probeAccel } from '../qemu/accel.js';
-import type { Firmware } from '../qemu/args.js';
+import { basename, join } from 'node:path';
+import type { Executor } from '../executor/types.js';
+import { liveKargs } from '../media/kargs.js';
+import { primaryConsole } from '../profiles/console.js';
+import { loadProfile } from '../profiles/load.js';
+import { knownArches } from '../profiles/platforms.js';
+import type { Profile } from '../profiles/schema.js';
+import { probeAccel, type AccelProbe } from '../qemu/accel.js';
 import { bootAndWatch } from '../qemu/runner.js';
+import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
-import { planCells, type Cell } from './cells.js';
+import { artifactArch, planCells, type Cell } from './cells.js';
 import { configWithCheck } from './config.js';
 import { newMarker, type Expectations } from './marker.js';
+import { PhaseTracker } from './phases.js';
 import { prepareCell } from './prepare.js';
 import type { CellResult, CheckReport } from './report.js';
-import { liveKargs } from '../media/kargs.js';
-import { mkdir, rename } from 'node:fs/promises';
 
 export interface CheckOptions {
   artifacts: string[];
-  firmwares: Firmware[];
+  /** --firmware: "all" (default) or a comma-separated list of boot modes. */
+  firmware?: string;
+  /** Platform of artifacts whose names carry no arch. */
+  arch?: string;
   timeoutS: number;
   jobs?: number;
   userConfig?: Buffer;
@@ -41,26 +50,46 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
   return out;
 }
 
-export async function checkBoot(ctx: Context, o: CheckOptions): Promise<CheckReport> {
-  const { cells, skipped } = planCells(o.artifacts, o.firmwares, existsSync);
-  const accel = await probeAccel(ctx.exec, ctx.profile);
-  await mkdir(o.logDir, { recursive: true });
-  const results = await pool(cells, o.jobs ?? cpus().length, (cell) => checkCell(ctx, cell, o, accel.accel));
-  return { accel: accel.accel, accelReason: accel.reason, results, skipped };
+/** The profile of each artifact (by the arch in its name, else `fallback`). */
+export async function profilesFor(paths: string[], fallback?: string): Promise<Map<string, Profile>> {
+  const arches = knownArches();
+  const byArch = new Map<string, Profile>();
+  const out = new Map<string, Profile>();
+  for (const p of paths) {
+    const arch = artifactArch(p, arches) ?? fallback;
+    if (!arch) {
+      throw new Day0Error(`cannot tell the platform of ${basename(p)} from its name`, { fix: `pass --arch (one of: ${arches.join(', ')}) or keep day0's artifact names` });
+    }
+    let prof = byArch.get(arch);
+    if (!prof) byArch.set(arch, (prof = await loadProfile(arch)));
+    out.set(p, prof);
+  }
+  return out;
 }
 
-async function checkCell(ctx: Context, cell: Cell, o: CheckOptions, accel: 'kvm' | 'tcg'): Promise<CellResult> {
+export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckReport> {
+  const profiles = await profilesFor(o.artifacts, o.arch);
+  const { cells, skipped } = planCells(o.artifacts, (p) => profiles.get(p)!, o.firmware, existsSync);
+  const byArch = new Map<string, Profile>([...profiles.values()].map((p) => [p.arch, p]));
+  const accel = new Map<string, AccelProbe>();
+  for (const [arch, p] of byArch) if (cells.some((c) => c.arch === arch)) accel.set(arch, await probeAccel(exec, p));
+  await mkdir(o.logDir, { recursive: true });
+  const results = await pool(cells, o.jobs ?? cpus().length, (cell) => checkCell(exec, byArch.get(cell.arch)!, cell, o, accel.get(cell.arch)!.accel));
+  return { accel: Object.fromEntries([...accel].map(([a, p]) => [a, { accel: p.accel, reason: p.reason }])), results, skipped };
+}
+
+async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckOptions, accel: 'kvm' | 'tcg'): Promise<CellResult> {
   const t0 = Date.now();
-  const work = await makeTempDir(`check-${cell.id}`, o.logDir);
+  const work = await makeTempDir(`check-${cell.arch}-${cell.id}`, o.logDir);
   const marker = newMarker();
-  const consoleDevice = ctx.profile.qemu.console_device;
+  const consoleDevice = primaryConsole(profile.console.devices).device;
   let prepared;
   try {
     try {
       prepared = await prepareCell({
-        exec: ctx.exec, cell, work: work.path, userConfig: o.userConfig,
+        exec, profile, cell, work: work.path, userConfig: o.userConfig,
         withCheck: (user) => configWithCheck(user, marker, o.expect, consoleDevice),
-        liveKargs: liveKargs(ctx.profile),
+        liveKargs: liveKargs(profile),
       });
     } catch (err) {
       // A medium that cannot even be prepared (unreadable, wrong layout) fails its cell, not the whole run.
@@ -71,17 +100,22 @@ async function checkCell(ctx: Context, cell: Cell, o: CheckOptions, accel: 'kvm'
       o.onCellDone?.(r);
       return r;
     }
-    const outcome = await bootAndWatch(ctx.exec, {
-      profile: ctx.profile, medium: prepared.medium, firmware: cell.firmware, accel,
-      uefiVars: join(work.path, 'uefi-vars.fd'), fwCfgIgnition: prepared.fwCfgIgnition,
+    // Where the guest's time goes: phases from its console lines (firmware … marker), kept in the report.
+    const tracker = new PhaseTracker({ marker: marker.ok });
+    const bootStart = Date.now();
+    const outcome = await bootAndWatch(exec, {
+      profile, medium: prepared.medium, firmware: cell.firmware, accel,
+      ...(prepared.platformIgnition ? { platformIgnition: prepared.platformIgnition } : {}),
     }, {
       marker: marker.ok, failMarker: marker.fail, timeoutMs: o.timeoutS * 1000, workDir: work.path,
       binds: prepared.binds, network: prepared.network, signal: o.signal,
+      onLine: (line) => { tracker.push(line, (Date.now() - bootStart) / 1000); },
     });
+    tracker.tick(outcome.seconds);
     // Keep the console log beside the report; drop the medium copy.
-    const log = join(o.logDir, `${cell.id}-${Date.now().toString(36)}.console.log`);
+    const log = join(o.logDir, `${cell.arch}-${cell.id}-${Date.now().toString(36)}.console.log`);
     await rename(outcome.consoleLog, log);
-    const r: CellResult = { cell, outcome: { ...outcome, consoleLog: log }, overheadSeconds: Math.max(0, Math.round(((Date.now() - t0) / 1000 - outcome.seconds) * 10) / 10) };
+    const r: CellResult = { cell, outcome: { ...outcome, consoleLog: log }, phases: tracker.phases(), overheadSeconds: Math.max(0, Math.round(((Date.now() - t0) / 1000 - outcome.seconds) * 10) / 10) };
     o.onCellDone?.(r);
     return r;
   } finally {
@@ -89,4 +123,3 @@ async function checkCell(ctx: Context, cell: Cell, o: CheckOptions, accel: 'kvm'
     await work.dispose();
   }
 }
-

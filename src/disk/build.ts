@@ -17,7 +17,7 @@ import { check } from '../executor/run.js';
 import type { Executor } from '../executor/types.js';
 import type { BootableImage } from '../image/types.js';
 import { DISK_FORMATS, FORMATS, generateDiskManifest, type ContainerRef, type DiskFormat, type DiskPlan, type DiskPlatform } from '../manifest/disk.js';
-import { EFI_GRUB_MODULES } from '../manifest/grub.js';
+import { bootModes } from '../profiles/boot.js';
 import { partitionAt, planLayout, type SectorSize } from '../manifest/layout.js';
 import type { Manifest } from '../manifest/types.js';
 import { runManifest, runManifestWithOsbuild } from '../stages/run-manifest.js';
@@ -133,18 +133,24 @@ async function builderRef(ctx: Context): Promise<ContainerRef> {
   return { id: `sha256:${createHash('sha256').update(name).digest('hex')}`, name };
 }
 
-/** BOOTX64.EFI: grub-mkimage x86_64-efi with every module the boot path needs built in (the ESP has no modules). */
-export async function makeEfiBinary(exec: Executor, ctx: Context, dir: string): Promise<Buffer> {
-  const target = ctx.profile.bootloader.grub_efi_target;
-  if (!target) return Buffer.alloc(0);
-  const out = join(dir, 'grub-efi.img');
-  const res = await exec.run({
-    argv: ['grub-mkimage', '--directory', `/usr/lib/grub/${target}`, '--format', target, '--prefix', '/EFI/BOOT', '--output', out, ...EFI_GRUB_MODULES],
-    binds: [{ path: dir }],
-    label: 'grub-mkimage (EFI)',
-  });
-  check(res, 'grub-mkimage for UEFI', `the builder image needs GRUB's ${target} modules (${ctx.profile.bootloader.packages.join(', ')})`);
-  return readFile(out);
+/**
+ * The GRUB EFI image of each EFI boot mode (keyed by its efi_boot_file, e.g. BOOTX64.EFI): grub-mkimage with the
+ * profile's target and every module the boot path needs built in (the ESP holds no module directory).
+ */
+export async function makeEfiBinaries(exec: Executor, ctx: Context, dir: string): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const m of bootModes(ctx.profile).filter((x) => x.disk === 'grub2-efi')) {
+    const target = m.grub_target!;
+    const file = join(dir, `grub-${m.name}.efi`);
+    const res = await exec.run({
+      argv: ['grub-mkimage', '--directory', `/usr/lib/grub/${target}`, '--format', target, '--prefix', '/EFI/BOOT', '--output', file, ...m.grub_modules],
+      binds: [{ path: dir }],
+      label: `grub-mkimage (${target})`,
+    });
+    check(res, `grub-mkimage for ${m.name} (${target})`, `the builder image needs GRUB's ${target} modules (rebuild it: bash hack/builder-image.sh)`);
+    out[m.efi_boot_file!] = await readFile(file);
+  }
+  return out;
 }
 
 async function rootTreeBytes(exec: Executor, rootfs: string): Promise<number | undefined> {
@@ -153,7 +159,7 @@ async function rootTreeBytes(exec: Executor, rootfs: string): Promise<number | u
   return r.exitCode === 0 && Number.isFinite(n) ? n : undefined;
 }
 
-async function planFor(ctx: Context, bootable: BootableImage, o: DiskBuildOptions, efiBinary: Buffer): Promise<{ plan: DiskPlan; image: ContainerRef; builder: ContainerRef }> {
+async function planFor(ctx: Context, bootable: BootableImage, o: DiskBuildOptions, efiBinaries: Record<string, Buffer>): Promise<{ plan: DiskPlan; image: ContainerRef; builder: ContainerRef }> {
   const id = await imageConfigDigest(bootable);
   const image = imageRef(bootable, id);
   const builder = await builderRef(ctx);
@@ -174,7 +180,7 @@ async function planFor(ctx: Context, bootable: BootableImage, o: DiskBuildOption
     osName: bootable.osRelease.PRETTY_NAME ?? bootable.osRelease.NAME ?? 'day0',
     image,
     builder,
-    efiBinary,
+    efiBinaries,
     seed: o.seed ?? randomUUID(),
     generator: { name: 'day0' },
   });
@@ -200,7 +206,7 @@ export async function emitManifest(ctx: Context, bootable: BootableImage, o: Dis
   if (o.formats.length === 0) o = { ...o, formats: [...DISK_FORMATS] };
   const work = await makeTempDir('manifest');
   try {
-    const { plan } = await planFor(ctx, bootable, o, await makeEfiBinary(ctx.exec, ctx, work.path));
+    const { plan } = await planFor(ctx, bootable, o, await makeEfiBinaries(ctx.exec, ctx, work.path));
     await writePrivate(resolve(file), `${JSON.stringify(plan.manifest, null, 2)}\n`);
     return plan.manifest;
   } finally {
@@ -244,7 +250,7 @@ export async function buildDiskImages(ctx: Context, bootable: BootableImage, o: 
   const work = await makeTempDir('disk', outDir);
   const loops = onCleanup(`loop devices under ${work.path}`, () => detachLoops(ctx.exec, work.path));
   try {
-    const { plan, image, builder } = await planFor(ctx, bootable, o, await makeEfiBinary(ctx.exec, ctx, work.path));
+    const { plan, image, builder } = await planFor(ctx, bootable, o, await makeEfiBinaries(ctx.exec, ctx, work.path));
     if (o.emitManifest) await writePrivate(resolve(o.emitManifest), `${JSON.stringify(plan.manifest, null, 2)}\n`);
 
     // Fail early, with a fix, when the tree cannot fit the root partition.

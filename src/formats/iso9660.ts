@@ -236,6 +236,27 @@ export class Iso9660 {
     return this.src.read(file.offset, file.size);
   }
 
+  /**
+   * Every regular file of the primary directory tree, as "DIR/NAME" paths of normalized level-1 names
+   * ("IMAGES/PXEBOOT/VMLINUZ"), with their extents. Iterative; directories are visited once each.
+   */
+  async walkFiles(): Promise<Map<string, { lba: number; size: number }>> {
+    const out = new Map<string, { lba: number; size: number }>();
+    const todo: { dir: IsoDirRecord; prefix: string }[] = [{ dir: this.root, prefix: '' }];
+    const seen = new Set<number>();
+    while (todo.length > 0) {
+      const { dir, prefix } = todo.shift()!;
+      if (seen.has(dir.lba)) continue;
+      seen.add(dir.lba);
+      for (const r of await this.readDir(dir)) {
+        const path = `${prefix}${normalizeIsoName(r.name)}`;
+        if (r.isDirectory) todo.push({ dir: r, prefix: `${path}/` });
+        else out.set(path, { lba: r.lba, size: r.size });
+      }
+    }
+    return out;
+  }
+
   /** Read `length` bytes at absolute byte `offset` of the image. */
   readAt(offset: number, length: number): Promise<Buffer> {
     return this.src.read(offset, length);

@@ -120,15 +120,105 @@ class Parser {
     }
   }
 
-  private parseValue(depth: number): JsonNode {
-    if (depth > MAX_DEPTH) this.fail('exceeded max depth');
-    const pos = this.positions.at(this.i);
-    const c = this.text[this.i];
+  /**
+   * One value, iteratively: containers are kept on an explicit stack, so nesting as deep as Go's limit (10,000
+   * levels; deeper is refused with its "exceeded max depth") never exhausts the JavaScript call stack.
+   */
+  private parseValue(_depth: number): JsonNode {
+    type Frame =
+      | { node: JsonNode & { kind: 'object' }; key?: string; keyPos?: Position }
+      | { node: JsonNode & { kind: 'array' } };
+    const stack: Frame[] = [];
+    for (;;) {
+      // Read one value: a scalar, or the opening of a container (then read its first member, or close it if empty).
+      let value: JsonNode;
+      const pos = this.positions.at(this.i);
+      const c = this.text[this.i];
+      if (c === '{' || c === '[') {
+        if (stack.length + 1 > MAX_DEPTH) this.fail('exceeded max depth');
+        this.i++;
+        this.skipWs();
+        if (c === '{') {
+          const node: JsonNode & { kind: 'object' } = { kind: 'object', members: [], pos };
+          if (this.text[this.i] === '}') {
+            this.i++;
+            value = node;
+          } else {
+            stack.push({ node });
+            this.readKey(stack[stack.length - 1] as { key?: string; keyPos?: Position });
+            continue;
+          }
+        } else {
+          const node: JsonNode & { kind: 'array' } = { kind: 'array', items: [], pos };
+          if (this.text[this.i] === ']') {
+            this.i++;
+            value = node;
+          } else {
+            stack.push({ node });
+            continue;
+          }
+        }
+      } else {
+        value = this.parseScalar(pos, c);
+      }
+      // Attach the finished value to its container; close containers as long as they end here.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (!top) return value;
+        this.skipWs();
+        const next = this.text[this.i];
+        if (top.node.kind === 'object') {
+          const f = top as { node: JsonNode & { kind: 'object' }; key?: string; keyPos?: Position };
+          f.node.members.push({ key: f.key!, keyPos: f.keyPos!, value });
+          if (next === ',') {
+            this.i++;
+            this.readKey(f);
+            break;
+          }
+          if (next === '}') {
+            this.i++;
+            stack.pop();
+            value = f.node;
+            continue;
+          }
+          if (next === undefined) this.fail('unexpected end of JSON input');
+          this.fail('invalid character after object key:value pair');
+        } else {
+          top.node.items.push(value);
+          if (next === ',') {
+            this.i++;
+            this.skipWs();
+            break;
+          }
+          if (next === ']') {
+            this.i++;
+            stack.pop();
+            value = top.node;
+            continue;
+          }
+          if (next === undefined) this.fail('unexpected end of JSON input');
+          this.fail('invalid character after array element');
+        }
+      }
+    }
+  }
+
+  /** Read `"key" :` and the whitespace before the value, into the object frame. */
+  private readKey(frame: { key?: string; keyPos?: Position }): void {
+    this.skipWs();
+    if (this.i >= this.text.length) this.fail('unexpected end of JSON input');
+    if (this.text[this.i] !== '"') this.fail('invalid character looking for beginning of object key string');
+    frame.keyPos = this.positions.at(this.i);
+    frame.key = this.parseString();
+    this.skipWs();
+    if (this.i >= this.text.length) this.fail('unexpected end of JSON input');
+    if (this.text[this.i] !== ':') this.fail('invalid character after object key');
+    this.i++;
+    this.skipWs();
+  }
+
+  private parseScalar(pos: Position, c: string | undefined): JsonNode {
     switch (c) {
-      case '{':
-        return this.parseObject(pos, depth);
-      case '[':
-        return this.parseArray(pos, depth);
       case '"':
         return { kind: 'string', value: this.parseString(), pos };
       case 't':
@@ -153,68 +243,6 @@ class Parser {
       if (this.i >= this.text.length) this.fail('unexpected end of JSON input');
       if (this.text[this.i] !== word[k]) this.fail(`invalid character in literal ${word} (expecting '${word[k]}')`);
       this.i++;
-    }
-  }
-
-  private parseObject(pos: Position, depth: number): JsonNode {
-    this.i++; // {
-    const members: JsonMember[] = [];
-    this.skipWs();
-    if (this.text[this.i] === '}') {
-      this.i++;
-      return { kind: 'object', members, pos };
-    }
-    for (;;) {
-      this.skipWs();
-      if (this.i >= this.text.length) this.fail('unexpected end of JSON input');
-      if (this.text[this.i] !== '"') this.fail('invalid character looking for beginning of object key string');
-      const keyPos = this.positions.at(this.i);
-      const key = this.parseString();
-      this.skipWs();
-      if (this.i >= this.text.length) this.fail('unexpected end of JSON input');
-      if (this.text[this.i] !== ':') this.fail('invalid character after object key');
-      this.i++;
-      this.skipWs();
-      const value = this.parseValue(depth + 1);
-      members.push({ key, keyPos, value });
-      this.skipWs();
-      const c = this.text[this.i];
-      if (c === ',') {
-        this.i++;
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        return { kind: 'object', members, pos };
-      }
-      if (c === undefined) this.fail('unexpected end of JSON input');
-      this.fail('invalid character after object key:value pair');
-    }
-  }
-
-  private parseArray(pos: Position, depth: number): JsonNode {
-    this.i++; // [
-    const items: JsonNode[] = [];
-    this.skipWs();
-    if (this.text[this.i] === ']') {
-      this.i++;
-      return { kind: 'array', items, pos };
-    }
-    for (;;) {
-      this.skipWs();
-      items.push(this.parseValue(depth + 1));
-      this.skipWs();
-      const c = this.text[this.i];
-      if (c === ',') {
-        this.i++;
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        return { kind: 'array', items, pos };
-      }
-      if (c === undefined) this.fail('unexpected end of JSON input');
-      this.fail('invalid character after array element');
     }
   }
 
@@ -294,38 +322,56 @@ export function isJson(text: string): boolean {
   }
 }
 
-/** Every key that appears more than once in one object, with the position of each repeat. */
+/** Every key that appears more than once in one object, with the position of each repeat (iterative: any depth). */
 export function findDuplicateKeys(root: JsonNode): { path: (string | number)[]; key: string; pos: Position }[] {
   const out: { path: (string | number)[]; key: string; pos: Position }[] = [];
-  const walk = (node: JsonNode, path: (string | number)[]): void => {
+  const todo: { node: JsonNode; path: (string | number)[] }[] = [{ node: root, path: [] }];
+  const pending: { node: JsonNode; path: (string | number)[] }[] = [];
+  while (todo.length > 0) {
+    const { node, path } = todo.pop()!;
     if (node.kind === 'object') {
       const seen = new Set<string>();
       for (const m of node.members) {
         if (seen.has(m.key)) out.push({ path, key: m.key, pos: m.keyPos });
         seen.add(m.key);
-        walk(m.value, [...path, m.key]);
+        if (m.value.kind === 'object' || m.value.kind === 'array') pending.push({ node: m.value, path: [...path, m.key] });
       }
     } else if (node.kind === 'array') {
-      node.items.forEach((item, i) => walk(item, [...path, i]));
+      node.items.forEach((item, i) => {
+        if (item.kind === 'object' || item.kind === 'array') pending.push({ node: item, path: [...path, i] });
+      });
     }
-  };
-  walk(root, []);
-  return out;
+    // Children in document order: push them reversed so the first is visited next.
+    while (pending.length > 0) todo.push(pending.pop()!);
+  }
+  // Document order, as a recursive walk would report them.
+  return out.sort((a, b) => a.pos.offset - b.pos.offset);
 }
 
-/** Plain JS value of a node (last duplicate key wins). */
-export function toPlain(node: JsonNode): unknown {
-  switch (node.kind) {
-    case 'object': {
-      const o: Record<string, unknown> = {};
-      for (const m of node.members) Object.defineProperty(o, m.key, { value: toPlain(m.value), enumerable: true, writable: true, configurable: true });
-      return o;
+/** Plain JS value of a node (last duplicate key wins); iterative, so any depth. */
+export function toPlain(root: JsonNode): unknown {
+  const scalar = (node: JsonNode): unknown => (node.kind === 'null' ? null : 'value' in node ? node.value : undefined);
+  if (root.kind !== 'object' && root.kind !== 'array') return scalar(root);
+  const make = (node: JsonNode): unknown => (node.kind === 'object' ? {} : node.kind === 'array' ? [] : scalar(node));
+  const top = make(root);
+  const todo: { node: JsonNode; into: unknown }[] = [{ node: root, into: top }];
+  while (todo.length > 0) {
+    const { node, into } = todo.pop()!;
+    if (node.kind === 'object') {
+      const o = into as Record<string, unknown>;
+      for (const m of node.members) {
+        const v = make(m.value);
+        Object.defineProperty(o, m.key, { value: v, enumerable: true, writable: true, configurable: true });
+        if (m.value.kind === 'object' || m.value.kind === 'array') todo.push({ node: m.value, into: v });
+      }
+    } else if (node.kind === 'array') {
+      const a = into as unknown[];
+      for (const item of node.items) {
+        const v = make(item);
+        a.push(v);
+        if (item.kind === 'object' || item.kind === 'array') todo.push({ node: item, into: v });
+      }
     }
-    case 'array':
-      return node.items.map(toPlain);
-    case 'null':
-      return null;
-    default:
-      return node.value;
   }
+  return top;
 }

@@ -1,26 +1,16 @@
 // Architectures: day0's names (x86_64, aarch64, ppc64le, s390x) ↔ OCI's (amd64, arm64, ppc64le, s390x), and the
 // choice of one image manifest from a multi-arch index. Pure functions: no I/O.
-import { ARCHES, type Arch } from '../profiles/schema.js';
+import { archForOci, hostArch as profileHostArch, platformOf } from '../profiles/platforms.js';
+import type { Arch } from '../profiles/schema.js';
 import { Day0Error } from '../util/errors.js';
 
-export const OCI_ARCH: Record<Arch, string> = {
-  x86_64: 'amd64',
-  aarch64: 'arm64',
-  ppc64le: 'ppc64le',
-  s390x: 's390x',
-};
-
-const FROM_OCI: Record<string, Arch> = Object.fromEntries(
-  Object.entries(OCI_ARCH).map(([d, o]) => [o, d as Arch]),
-) as Record<string, Arch>;
-
 export function ociArch(arch: Arch): string {
-  return OCI_ARCH[arch];
+  return platformOf(arch).oci_arch;
 }
 
 /** day0 name for an OCI architecture, or undefined when day0 has no platform for it. */
 export function day0Arch(oci: string): Arch | undefined {
-  return FROM_OCI[oci];
+  return archForOci(oci);
 }
 
 /** "arm64 (aarch64)", "riscv64" — an OCI arch with day0's name when it has one. */
@@ -30,10 +20,9 @@ export function describeOciArch(oci: string, variant?: string): string {
   return d && d !== oci ? `${oci}${v} (${d})` : `${oci}${v}`;
 }
 
-/** The architecture of the machine day0 runs on, as a day0 name (x86_64 when unknown). */
+/** The architecture of the machine day0 runs on, as a day0 name (Node's name when no profile has it). */
 export function hostArch(nodeArch: string = process.arch): Arch {
-  const m: Record<string, Arch> = { x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x' };
-  return m[nodeArch] ?? 'x86_64';
+  return profileHostArch(nodeArch) ?? nodeArch;
 }
 
 export const INDEX_MEDIA_TYPES = [
@@ -101,7 +90,7 @@ export function indexPlatforms(index: ImageIndex): string[] {
 }
 
 /**
- * Pick the manifest for `arch` (linux) from an index. arm64 prefers variant v8 or none. Refused — with the list of
+ * Pick the manifest for `arch` (linux) from an index, preferring the profile's `oci_variant` (or none). Refused — with the list of
  * what the index has — when there is no such entry.
  */
 export function selectFromIndex(index: ImageIndex, arch: Arch, what: string): Descriptor {
@@ -124,9 +113,10 @@ export function selectFromIndex(index: ImageIndex, arch: Arch, what: string): De
       },
     );
   }
-  if (want === 'arm64') {
-    const v8 = candidates.find((d) => !d.platform?.variant || d.platform.variant === 'v8');
-    if (v8) return v8;
+  const variant = platformOf(arch).oci_variant;
+  if (variant) {
+    const preferred = candidates.find((d) => !d.platform?.variant || d.platform.variant === variant);
+    if (preferred) return preferred;
   }
   const plain = candidates.find((d) => !d.platform?.variant);
   return plain ?? candidates[0]!;
@@ -158,4 +148,3 @@ export function checkConfigArch(config: ImageConfigArch, arch: Arch, what: strin
   }
 }
 
-export { ARCHES };

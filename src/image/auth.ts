@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { JsonSyntaxError, parseJson, toPlain } from '../ignition/json-position.js';
 import { Day0Error } from '../util/errors.js';
 
 export interface AuthSys {
@@ -65,16 +66,43 @@ function readAuthJson(file: AuthFile, sys: AuthSys): AuthJson {
       fix: 'check its permissions, or point --authfile / REGISTRY_AUTH_FILE at a readable file',
     });
   }
+  return parseAuthJson(file.path, text);
+}
+
+const AUTH_FIX = 'rewrite it with `podman login` (or fix its syntax); it must look like {"auths": {"HOST": {"auth": "…"}}}';
+
+/**
+ * Parse an auth file as containers/image reads it, naming the first problem with its line and column. The
+ * parser's messages never quote the input (it may hold a credential); registry keys are named, values never.
+ */
+export function parseAuthJson(path: string, text: string): AuthJson {
+  if (text.trim() === '') return {}; // containers/image reads an empty file as no credentials
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as AuthJson;
-  } catch {
-    // Never quote the parser's message: it can carry part of the file, i.e. a credential.
-    throw new Day0Error(`the registry auth file ${file.path} is not valid JSON`, {
-      fix: 'rewrite it with `podman login` (or fix its syntax); it must look like {"auths": {"HOST": {"auth": "…"}}}',
+    v = toPlain(parseJson(text));
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw new Day0Error(`the registry auth file ${path} is not valid JSON: ${err.message} at line ${err.pos.line} col ${err.pos.col}`, {
+      fix: AUTH_FIX,
     });
   }
+  const bad = (why: string): Day0Error => new Day0Error(`the registry auth file ${path} is invalid: ${why}`, { fix: AUTH_FIX });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('the document is not a JSON object');
+  const auths = (v as AuthJson).auths;
+  if (auths === undefined || auths === null) return v as AuthJson;
+  if (typeof auths !== 'object' || Array.isArray(auths)) throw bad('"auths" is not an object');
+  for (const [key, entry] of Object.entries(auths)) {
+    const name = JSON.stringify(key);
+    if (entry === null) continue;
+    if (typeof entry !== 'object' || Array.isArray(entry)) throw bad(`auths.${name} is not an object`);
+    const { auth, identitytoken } = entry;
+    if (identitytoken !== undefined && typeof identitytoken !== 'string') throw bad(`auths.${name}.identitytoken is not a string`);
+    if (auth === undefined || auth === '') continue;
+    if (typeof auth !== 'string') throw bad(`auths.${name}.auth is not a string`);
+    const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(auth) ? Buffer.from(auth, 'base64').toString('utf8') : '';
+    if (!decoded.includes(':')) throw bad(`auths.${name}.auth is not base64 of "user:password"`);
+  }
+  return v as AuthJson;
 }
 
 /** Normalise an auths key as containers/image does: no scheme, no trailing /v1/ or /v2/, no trailing slash. */
@@ -113,7 +141,9 @@ export function resolveAuthFile(name: string | undefined, authfile?: string, sys
         fix: 'create it with `podman login --authfile FILE HOST`, or give the path of an existing auth.json / pull secret',
       });
     }
-    return { path: authfile, source: 'flag' };
+    const file: AuthFile = { path: authfile, source: 'flag' };
+    readAuthJson(file, sys); // a broken file is named here, not by skopeo's raw fatal error
+    return file;
   }
   const fromEnv = sys.env.REGISTRY_AUTH_FILE;
   if (fromEnv) {
@@ -122,7 +152,9 @@ export function resolveAuthFile(name: string | undefined, authfile?: string, sys
         fix: 'point REGISTRY_AUTH_FILE at an existing auth.json (or unset it)',
       });
     }
-    return { path: fromEnv, source: 'env' };
+    const file: AuthFile = { path: fromEnv, source: 'env' };
+    readAuthJson(file, sys);
+    return file;
   }
   if (!name) return undefined;
   for (const f of defaultAuthFiles(sys)) {

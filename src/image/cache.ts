@@ -6,6 +6,10 @@
 //   meta/<hex>.json             what day0 learnt about it (refs, blobs, Ignition version); mtime = last use
 //   locks/<hex>.<pid>           "in use by process <pid>": prune never touches such an entry
 //   tmp/                        work dirs, renamed into place when complete (never a half-written entry)
+//   live/sha256-<hex>/          the live root filesystem image (root.squashfs / root.erofs) made from that image
+//
+// `cache list` and `cache prune` account for every folder: those above are entries' parts; anything else at the top
+// (e.g. demo/ from hack/) is listed as unmanaged and counted in the total, but never deleted.
 //
 // <hex> is the manifest digest the reference resolved to (the selected architecture's manifest).
 import { randomBytes } from 'node:crypto';
@@ -14,6 +18,7 @@ import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, write
 import { join } from 'node:path';
 import { Day0Error } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { pidAlive, reclaimDead, VIA_TEMP_PATTERN } from '../util/stale.js';
 
 export interface CachePaths {
   root: string;
@@ -23,6 +28,7 @@ export interface CachePaths {
   meta: string;
   locks: string;
   tmp: string;
+  live: string;
 }
 
 export function cachePaths(root = cacheDir()): CachePaths {
@@ -34,6 +40,7 @@ export function cachePaths(root = cacheDir()): CachePaths {
     meta: join(root, 'meta'),
     locks: join(root, 'locks'),
     tmp: join(root, 'tmp'),
+    live: join(root, 'live'),
   };
 }
 
@@ -50,7 +57,18 @@ export async function ensureCache(p: CachePaths = cachePaths()): Promise<CachePa
       fix: 'set DAY0_CACHE to a writable directory with enough space (several GB)',
     });
   }
+  await reclaimLiveTemps(p);
   return p;
+}
+
+/** Partial live root images of killed runs: live/<digest>/root.*.tmp-<pid> whose pid is dead. */
+export async function reclaimLiveTemps(p: CachePaths = cachePaths()): Promise<void> {
+  for (const d of await safeReaddir(p.live)) await reclaimDead(join(p.live, d), VIA_TEMP_PATTERN);
+}
+
+/** The live/ folder of an entry (as media/rootfs.ts names it: the digest with ':' → '-'). */
+export function liveDirOf(hex: string, p: CachePaths = cachePaths()): string {
+  return join(p.live, `sha256-${hex}`);
 }
 
 export function hexOf(digest: string): string {
@@ -157,16 +175,6 @@ export function releaseEntry(hex: string, p: CachePaths = cachePaths()): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Entries (hex) held by a live process; stale markers of dead processes are removed on the way. */
 export function liveLocks(p: CachePaths = cachePaths()): Set<string> {
   const live = new Set<string>();
@@ -253,6 +261,8 @@ export interface CacheEntry {
   hasLayout: boolean;
   hasRootfs: boolean;
   rootfsBytes: number;
+  /** Bytes of the entry's live root filesystem image(s) under live/. */
+  liveBytes: number;
   /** Bytes of blobs no other entry references (freed with the entry). */
   uniqueBlobBytes: number;
   inUse: boolean;
@@ -263,9 +273,17 @@ export interface CacheSummary {
   entries: CacheEntry[];
   blobBytes: number;
   rootfsBytes: number;
+  liveBytes: number;
+  /** meta/ and locks/. */
+  metaBytes: number;
   tmpBytes: number;
+  /** Top-level folders day0 does not manage (e.g. demo/), by name: counted, listed, never pruned. */
+  unmanaged: { name: string; bytes: number }[];
   totalBytes: number;
 }
+
+/** Top-level names of the cache that are day0's own (everything else is unmanaged). */
+const MANAGED = new Set(['oci', 'rootfs', 'meta', 'locks', 'tmp', 'live']);
 
 async function safeReaddir(d: string): Promise<string[]> {
   try {
@@ -312,6 +330,10 @@ export async function listCache(p: CachePaths = cachePaths(), opts: { sizes?: bo
     const m = /^([a-f0-9]{64})\.json$/.exec(n);
     if (m) hexes.add(m[1]!);
   }
+  for (const n of await safeReaddir(p.live)) {
+    const m = /^sha256-([a-f0-9]{64})$/.exec(n);
+    if (m) hexes.add(m[1]!);
+  }
   const live = liveLocks(p);
   const sizes = await blobSizes(p);
   const refsByEntry = new Map<string, Set<string>>();
@@ -328,6 +350,7 @@ export async function listCache(p: CachePaths = cachePaths(), opts: { sizes?: bo
       await mtimeOf(join(p.meta, `${hex}.json`)),
       await mtimeOf(join(p.images, hex)),
       await mtimeOf(join(p.rootfs, hex)),
+      await mtimeOf(liveDirOf(hex, p)),
     ].filter((t): t is number => t !== undefined);
     const hasRootfs = existsSync(join(p.rootfs, hex));
     let unique = 0;
@@ -339,6 +362,7 @@ export async function listCache(p: CachePaths = cachePaths(), opts: { sizes?: bo
       hasLayout: existsSync(join(p.images, hex)),
       hasRootfs,
       rootfsBytes: hasRootfs && opts.sizes !== false ? await treeSize(join(p.rootfs, hex)) : 0,
+      liveBytes: opts.sizes !== false ? await treeSize(liveDirOf(hex, p)) : 0,
       uniqueBlobBytes: unique,
       inUse: live.has(hex),
     };
@@ -348,8 +372,21 @@ export async function listCache(p: CachePaths = cachePaths(), opts: { sizes?: bo
   entries.sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
   const blobBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
   const rootfsBytes = entries.reduce((a, e) => a + e.rootfsBytes, 0);
-  const tmpBytes = opts.sizes === false ? 0 : await treeSize(p.tmp);
-  return { root: p.root, entries, blobBytes, rootfsBytes, tmpBytes, totalBytes: blobBytes + rootfsBytes + tmpBytes };
+  const liveBytes = entries.reduce((a, e) => a + e.liveBytes, 0);
+  const sized = async (d: string): Promise<number> => (opts.sizes === false ? 0 : treeSize(d));
+  const tmpBytes = await sized(p.tmp);
+  const metaBytes = (await sized(p.meta)) + (await sized(p.locks));
+  // live/ entries that are not an entry's (unexpected names) count as live bytes too.
+  let liveOther = 0;
+  for (const n of await safeReaddir(p.live)) if (!/^sha256-[a-f0-9]{64}$/.test(n)) liveOther += await sized(join(p.live, n));
+  // oci/ beyond blobs and images (e.g. skopeo's index.json / oci-layout files).
+  let ociOther = 0;
+  for (const n of await safeReaddir(join(p.root, 'oci'))) if (n !== 'blobs' && n !== 'images') ociOther += await sized(join(p.root, 'oci', n));
+  const unmanaged: { name: string; bytes: number }[] = [];
+  for (const n of (await safeReaddir(p.root)).sort()) if (!MANAGED.has(n)) unmanaged.push({ name: n, bytes: await sized(join(p.root, n)) });
+  const totalBytes =
+    blobBytes + rootfsBytes + liveBytes + liveOther + ociOther + metaBytes + tmpBytes + unmanaged.reduce((a, u) => a + u.bytes, 0);
+  return { root: p.root, entries, blobBytes, rootfsBytes, liveBytes: liveBytes + liveOther, metaBytes, tmpBytes, unmanaged, totalBytes };
 }
 
 export interface PruneResult {
@@ -392,24 +429,25 @@ export async function pruneCache(maxBytes: number, p: CachePaths = cachePaths())
       res.skippedInUse.push(e.digest);
       continue;
     }
-    const moved = [await trash(join(p.rootfs, hex), p), await trash(join(p.images, hex), p)];
+    const moved = [await trash(join(p.rootfs, hex), p), await trash(join(p.images, hex), p), await trash(liveDirOf(hex, p), p)];
     if (liveLocks(p).has(hex)) {
       // An intake started using it meanwhile: put it back.
       if (moved[0]) await rename(moved[0], join(p.rootfs, hex)).catch(() => rm(moved[0]!, { recursive: true, force: true }));
       if (moved[1]) await rename(moved[1], join(p.images, hex)).catch(() => rm(moved[1]!, { recursive: true, force: true }));
+      if (moved[2]) await rename(moved[2], liveDirOf(hex, p)).catch(() => rm(moved[2]!, { recursive: true, force: true }));
       res.skippedInUse.push(e.digest);
       continue;
     }
     for (const m of moved) if (m) await rm(m, { recursive: true, force: true });
     await rm(join(p.meta, `${hex}.json`), { force: true });
     const freedBlobs = await collectOrphanBlobs(p);
-    const bytes = e.rootfsBytes + freedBlobs;
+    const bytes = e.rootfsBytes + e.liveBytes + freedBlobs;
     total -= bytes;
     res.removed.push({ digest: e.digest, bytes, refs: e.refs });
   }
   res.orphanBlobBytes = await collectOrphanBlobs(p);
-  total -= res.orphanBlobBytes;
-  res.after = Math.max(0, total);
+  // What is left, measured rather than estimated: every folder counts (unmanaged ones are never removed).
+  res.after = (await listCache(p)).totalBytes;
   return res;
 }
 
@@ -453,6 +491,7 @@ export async function collectOrphanBlobs(p: CachePaths = cachePaths()): Promise<
 
 /** Work dirs left by processes that died (kill -9, power loss): `day0-<what>-…` dirs whose pid is gone. */
 export async function cleanStaleTmp(p: CachePaths = cachePaths()): Promise<void> {
+  await reclaimLiveTemps(p);
   for (const n of await safeReaddir(p.tmp)) {
     const m = /^(?:day0-[a-z]+-|trash-)(\d+)-/.exec(n);
     if (!m) continue;

@@ -4,14 +4,17 @@
 // - --live-ignition: the user's live configs. One alone is embedded as is; several (or one plus anything below)
 //   are combined by a wrapper config that `ignition.config.merge`s each of them as a gzip data: URL. The wrapper
 //   is spec 3.3.0 (any Ignition from 2021 on, e.g. Debian's 2.14, reads it); merged configs keep their own spec.
-// - --network-keyfile: NetworkManager keyfiles, written by the live config to
-//   /etc/NetworkManager/system-connections/NAME (mode 0600).
+// - --network-keyfile: NetworkManager keyfiles, put beside config.ign in the same initrd under
+//   etc/coreos-firstboot-network/NAME (mode 0600), exactly where coreos-installer puts them: the live
+//   initramfs copies them for its own networking (and the installer's copy-network), and `iso network
+//   extract` of either tool reads them back. Refused unless the ISO's features.json has "live-initrd-network".
 // - --ignition-ca: a CA added to ignition.security.tls.certificateAuthorities of the live config (and of the
 //   destination config, if there is one).
 // - --dest-ignition, --dest-device, --dest-karg-append, --dest-karg-delete: settings for the installer that runs
 //   on the live system. They become /etc/coreos/installer.d/0001-day0.yaml (coreos-installer's config-file
 //   format: dest-device, ignition-file, append-karg, delete-karg, copy-network) plus the destination config at
-//   /etc/coreos/dest.ign, both written by the live config (mode 0600).
+//   /etc/coreos/dest.ign, both written by the live config (mode 0600). Refused unless the ISO's
+//   coreos/features.json has "installer-config" (and lists each directive used, when it lists any).
 // - --live-karg-append/-delete/-replace (ISO only): edit the ISO's default live kernel arguments.
 //
 // Configs are secrets: their content is never logged nor put into error messages.
@@ -22,22 +25,31 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { Day0Error } from '../util/errors.js';
-import { applyKargsEdit, isEmptyEdit, type KargsEdit, type OsFeatures } from '../formats/embed-areas.js';
+import { applyKargsEdit, isEmptyEdit, type KargsEdit } from '../formats/embed-areas.js';
 import { detectCompression } from '../formats/compress.js';
 import { isCpioAt } from '../formats/cpio.js';
-import { checkIgnitionConfig, packIgnitionInitrd, type InitrdCompression } from '../formats/ignition-initrd.js';
+import {
+  checkIgnitionConfig,
+  INITRD_IGNITION_PATH,
+  packInitrd,
+  type InitrdCompression,
+  type InitrdFile,
+} from '../formats/ignition-initrd.js';
+import { checkFeatures, readIsoFeatures } from './features.js';
 import {
   ignitionPatch,
   isCustomized,
   kargsPatches,
   patchIso,
+  refuseExistingOutput,
   writeOutputAtomically,
   writePatches,
   type Patch,
 } from './iso-embed.js';
 
 export const WRAPPER_SPEC_VERSION = '3.3.0';
-export const NETWORK_KEYFILE_DIR = '/etc/NetworkManager/system-connections';
+/** Where NetworkManager keyfiles go in the initrd (coreos-installer's INITRD_NETWORK_DIR). */
+export const INITRD_NETWORK_DIR = 'etc/coreos-firstboot-network';
 export const INSTALLER_CONFIG_PATH = '/etc/coreos/installer.d/0001-day0.yaml';
 export const DEST_IGNITION_PATH = '/etc/coreos/dest.ign';
 
@@ -65,6 +77,8 @@ export interface IsoCustomizeOptions extends CommonCustomizeOptions {
 export interface PxeCustomizeOptions extends CommonCustomizeOptions {
   /** Output file, or "-" for stdout. */
   output: string;
+  /** Replace an existing output file (otherwise refused: "File exists"). */
+  force?: boolean;
 }
 
 /** A file's bytes and the name to report it by. */
@@ -203,18 +217,10 @@ export function buildLiveIgnition(inputs: LiveConfigInputs): Buffer | undefined 
   const files: IgnitionFile[] = [];
   const addFile = (path: string, data: Buffer): void => {
     if (files.some((f) => f.path === path)) {
-      throw new Day0Error(`two inputs would both be written to ${path}`, { fix: 'give each keyfile a distinct name' });
+      throw new Day0Error(`two inputs would both be written to ${path}`, { fix: 'give each input a distinct name' });
     }
     files.push({ path, mode: 0o600, contents: dataResource(data) });
   };
-
-  for (const k of inputs.keyfiles) {
-    const name = basename(k.name);
-    if (!name || name === '.' || name === '..') {
-      throw new Day0Error(`invalid NetworkManager keyfile name: ${k.name}`, { fix: 'pass a path to a keyfile' });
-    }
-    addFile(`${NETWORK_KEYFILE_DIR}/${name}`, k.data);
-  }
 
   const runsInstaller = installerRuns(inputs);
   if (runsInstaller) {
@@ -246,12 +252,45 @@ export function buildLiveIgnition(inputs: LiveConfigInputs): Buffer | undefined 
   return wrapperConfig(inputs.liveConfigs, inputs.cas, files);
 }
 
-function checkFeatures(features: OsFeatures, inputs: LiveConfigInputs): void {
-  if (installerRuns(inputs) && features['installer-config'] === false) {
-    throw new Day0Error('this OS image does not support installer configuration (--dest-* options)', {
-      fix: 'drop the --dest-* options and run the installer yourself, or use an image whose coreos/features.json has "installer-config": true',
-    });
+/** The NetworkManager keyfiles as initrd members under etc/coreos-firstboot-network/ (mode 0600). */
+export function networkKeyfileFiles(keyfiles: readonly NamedData[]): InitrdFile[] {
+  const files: InitrdFile[] = [];
+  for (const k of keyfiles) {
+    const name = basename(k.name);
+    if (!name || name === '.' || name === '..') {
+      throw new Day0Error(`invalid NetworkManager keyfile name: ${k.name}`, { fix: 'pass a path to a keyfile' });
+    }
+    const path = `${INITRD_NETWORK_DIR}/${name}`;
+    if (files.some((f) => f.path === path)) {
+      throw new Day0Error(`two keyfiles are named ${name}; both would be written to ${path}`, { fix: 'give each keyfile a distinct name' });
+    }
+    files.push({ path, data: k.data, mode: 0o600 });
   }
+  return files;
+}
+
+/**
+ * Every member of the live initrd for these inputs: config.ign (when there is a live config) and the keyfiles.
+ * Empty when there is nothing to customize.
+ */
+export function buildLiveInitrdFiles(inputs: LiveConfigInputs): InitrdFile[] {
+  const config = buildLiveIgnition(inputs);
+  return [
+    ...(config ? [{ path: INITRD_IGNITION_PATH, data: config, mode: 0o600 }] : []),
+    ...networkKeyfileFiles(inputs.keyfiles),
+  ];
+}
+
+/** The installer config-file directives the generated YAML uses (for features.json's directive list). */
+export function installerDirectives(inputs: LiveConfigInputs): string[] {
+  if (!installerRuns(inputs)) return [];
+  const d: string[] = [];
+  if (inputs.destDevice) d.push('dest-device');
+  if (inputs.destConfigs.length > 0) d.push('ignition-file');
+  if (inputs.destKargAppend.length > 0) d.push('append-karg');
+  if (inputs.destKargDelete.length > 0) d.push('delete-karg');
+  if (inputs.keyfiles.length > 0) d.push('copy-network');
+  return d;
 }
 
 function nothingToDo(extra: string): Day0Error {
@@ -269,23 +308,25 @@ function nothingToDo(extra: string): Day0Error {
  */
 export async function isoCustomize(isoPath: string, opts: IsoCustomizeOptions): Promise<CustomizeResult> {
   const inputs = await readCustomizeInputs(opts);
-  const config = buildLiveIgnition(inputs);
+  const members = buildLiveInitrdFiles(inputs);
   const edit: KargsEdit = {
     append: opts.liveKargAppend ?? [],
     delete: opts.liveKargDelete ?? [],
     replace: opts.liveKargReplace ?? [],
   };
-  if (!config && isEmptyEdit(edit)) throw nothingToDo(', --live-karg-append, --live-karg-delete, --live-karg-replace');
-  const initrd = config ? await packIgnitionInitrd(config, { compression: opts.compression ?? 'xz' }) : undefined;
+  if (members.length === 0 && isEmptyEdit(edit)) throw nothingToDo(', --live-karg-append, --live-karg-delete, --live-karg-replace');
+  // What the image supports, as coreos-installer decides it: coreos/features.json (absent = nothing).
+  checkFeatures(await readIsoFeatures(isoPath), { directives: installerDirectives(inputs), network: inputs.keyfiles.length > 0 });
+  const initrd = members.length > 0 ? await packInitrd(members, { compression: opts.compression ?? 'xz' }) : undefined;
 
   const result: CustomizeResult = { installerRuns: installerRuns(inputs), ...(opts.destDevice ? { destDevice: opts.destDevice } : {}) };
-  await patchIso(isoPath, opts, (info) => {
+  if (opts.output !== undefined) await refuseExistingOutput(opts.output, opts.force === true);
+  await patchIso(isoPath, { ...opts, overwrite: opts.force === true }, (info) => {
     if (!opts.force && isCustomized(info)) {
       throw new Day0Error(`${isoPath} is already customized (embedded Ignition config or modified kernel arguments)`, {
         fix: 'pass -f/--force to replace the customization, or start from the original ISO',
       });
     }
-    checkFeatures(info.features, inputs);
     const patches: Patch[] = [ignitionPatch(info, initrd)];
     if (!isEmptyEdit(edit)) {
       if (!info.kargs) {
@@ -333,11 +374,12 @@ const pad4 = (n: number): number => (4 - (n % 4)) % 4;
  * config as a further compressed cpio archive (the kernel unpacks concatenated archives in order).
  */
 export async function pxeCustomize(initramfs: string, opts: PxeCustomizeOptions): Promise<CustomizeResult> {
+  if (opts.output !== '-') await refuseExistingOutput(opts.output, opts.force === true);
   const inputs = await readCustomizeInputs(opts);
-  const config = buildLiveIgnition(inputs);
-  if (!config) throw nothingToDo('');
+  const members = buildLiveInitrdFiles(inputs);
+  if (members.length === 0) throw nothingToDo('');
   await checkInitramfs(initramfs);
-  const initrd = await packIgnitionInitrd(config, { compression: opts.compression ?? 'xz' });
+  const initrd = await packInitrd(members, { compression: opts.compression ?? 'xz' });
   const result: CustomizeResult = { installerRuns: installerRuns(inputs), ...(opts.destDevice ? { destDevice: opts.destDevice } : {}) };
 
   if (opts.output === '-') {
@@ -357,6 +399,6 @@ export async function pxeCustomize(initramfs: string, opts: PxeCustomizeOptions)
     await fh.chmod(0o600);
     const { size } = await fh.stat();
     await writePatches(fh, [{ offset: size, data: Buffer.concat([Buffer.alloc(pad4(size)), initrd]) }]);
-  });
+  }, { overwrite: opts.force === true });
   return result;
 }

@@ -11,9 +11,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { onCleanup } from '../util/cleanup.js';
+import { reclaimDead } from '../util/stale.js';
 import { Day0Error } from '../util/errors.js';
 import {
   buildIgnitionArea,
@@ -40,9 +41,10 @@ import { fileHandleSource, Iso9660 } from '../formats/iso9660.js';
 import {
   checkIgnitionConfig,
   INITRD_IGNITION_PATH,
-  packIgnitionInitrd,
+  packInitrd,
   unpackInitrd,
   type InitrdCompression,
+  type InitrdFile,
 } from '../formats/ignition-initrd.js';
 
 export interface IsoEmbedInfo {
@@ -67,6 +69,8 @@ export interface Patch {
 export interface OutputOptions {
   /** Write a patched copy here instead of editing the ISO in place. */
   output?: string;
+  /** Replace `output` if it exists (-f/--force); otherwise an existing output is refused ("File exists"). */
+  overwrite?: boolean;
 }
 
 interface LoadedIso {
@@ -197,12 +201,13 @@ export function kargsPatches(info: IsoEmbedInfo, kargs: string): Patch[] {
 export async function patchIso(
   isoPath: string,
   opts: OutputOptions,
-  plan: (loaded: IsoEmbedInfo) => Patch[] | Promise<Patch[]>,
+  plan: (loaded: IsoEmbedInfo, ignitionArea: Buffer) => Patch[] | Promise<Patch[]>,
 ): Promise<void> {
+  if (opts.output !== undefined) await refuseExistingOutput(opts.output, opts.overwrite === true);
   const fh = await openIso(isoPath, opts.output === undefined);
   try {
     const { info, ignitionBytes } = await loadIso(fh);
-    const patches = await plan(info);
+    const patches = await plan(info, ignitionBytes);
     const ignitionPatched = patches.find((p) => p.offset === info.ignition.offset);
     const holdsConfig = !isAllZero(ignitionPatched?.data ?? ignitionBytes);
     if (opts.output === undefined) {
@@ -210,11 +215,16 @@ export async function patchIso(
       await fh.sync();
     } else {
       const mode = holdsConfig ? 0o600 : (await fh.stat()).mode & 0o777;
-      await writeOutputAtomically(opts.output, mode, async (out, tmpPath) => {
-        await copyFile(isoPath, tmpPath, fsConstants.COPYFILE_FICLONE);
-        await out.chmod(mode); // copyFile gave the copy the source's mode
-        await writePatches(out, patches);
-      });
+      await writeOutputAtomically(
+        opts.output,
+        mode,
+        async (out, tmpPath) => {
+          await copyFile(isoPath, tmpPath, fsConstants.COPYFILE_FICLONE);
+          await out.chmod(mode); // copyFile gave the copy the source's mode
+          await writePatches(out, patches);
+        },
+        { overwrite: opts.overwrite === true },
+      );
     }
   } finally {
     await fh.close();
@@ -232,22 +242,42 @@ export async function writePatches(fh: FileHandle, patches: readonly Patch[]): P
   }
 }
 
+function fileExists(output: string): Day0Error {
+  return new Day0Error(`${output}: File exists`, {
+    fix: 'pass -f/--force to replace it, or choose another output path',
+  });
+}
+
+/** Refuse an output path that exists (any kind of file) unless `overwrite`; checked before any work is done. */
+export async function refuseExistingOutput(output: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return;
+  const st = await lstat(output).catch(() => undefined);
+  if (st) throw fileExists(output);
+}
+
 /**
  * Create `output` atomically: `fill` writes a temporary file (created exclusively, mode 0600 then `mode`) in the
- * output's directory; it is fsynced and renamed over `output`. On failure, or on SIGINT/SIGTERM (through the
- * shared cleanup registry), the temporary file is removed and `output` is left as it was.
+ * output's directory; it is fsynced and put in place. Without `overwrite`, an existing `output` is never replaced
+ * (it is linked into place, which fails if the name exists: "File exists", as coreos-installer's persist_noclobber);
+ * with it, the temporary file is renamed over `output`. On failure, or on SIGINT/SIGTERM (through the shared
+ * cleanup registry), the temporary file is removed and `output` is left as it was.
  */
 export async function writeOutputAtomically(
   output: string,
   mode: number,
   fill: (fh: FileHandle, tmpPath: string) => Promise<void>,
+  opts: { overwrite?: boolean } = {},
 ): Promise<void> {
   const target = resolve(output);
   const dir = dirname(target);
-  const tmpPath = join(dir, `.${basename(target)}.day0-${randomBytes(6).toString('hex')}.tmp`);
+  await refuseExistingOutput(output, opts.overwrite === true);
+  // The pid in the name lets a later run remove what a killed one left (`.NAME.day0-<pid>-<hex>.tmp`).
+  const esc = basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await reclaimDead(dir, new RegExp(`^\\.${esc}\\.day0-(\\d+)-[0-9a-f]+\\.tmp$`));
+  const tmpPath = join(dir, `.${basename(target)}.day0-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   let fh: FileHandle;
   try {
-    fh = await open(tmpPath, 'wx', 0o600);
+    fh = await open(tmpPath, 'wx+', 0o600); // readable too: fill may read back what it wrote
   } catch (err) {
     throw fsError(err, dir, 'creating a file in the output directory');
   }
@@ -259,7 +289,11 @@ export async function writeOutputAtomically(
     await fh.sync();
     fhOpen = false;
     await fh.close();
-    await rename(tmpPath, target);
+    if (opts.overwrite) {
+      await rename(tmpPath, target);
+    } else {
+      await placeNoClobber(tmpPath, target, output);
+    }
     cleanup.release();
   } catch (err) {
     if (fhOpen) await fh.close().catch(() => undefined);
@@ -267,6 +301,22 @@ export async function writeOutputAtomically(
     throw err;
   }
   await syncDir(dir);
+}
+
+/** Put `tmp` at `target` only if `target` does not exist: link + unlink (atomic), or check + rename where links fail. */
+async function placeNoClobber(tmp: string, target: string, shown: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw fileExists(shown);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+    // A filesystem without hard links (vfat): the best that can be done without them.
+    if (await lstat(target).catch(() => undefined)) throw fileExists(shown);
+    await rename(tmp, target);
+    return;
+  }
+  await rm(tmp, { force: true });
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -308,23 +358,68 @@ export interface EmbedOptions extends OutputOptions {
   compression?: InitrdCompression;
 }
 
-/** Embed `config` as the ISO's live Ignition config. */
+/** The members of the Ignition area's initrd (empty when the area is all zeros). */
+export async function areaMembers(area: Buffer): Promise<Map<string, Buffer>> {
+  return isAllZero(area) ? new Map() : unpackInitrd(area);
+}
+
+/** Repack area members (all 0600: a config, keyfiles) into an initrd, or undefined when none are left. */
+async function repack(members: Map<string, Buffer>, compression: InitrdCompression): Promise<Buffer | undefined> {
+  if (members.size === 0) return undefined;
+  const files: InitrdFile[] = [...members].map(([path, data]) => ({ path, data, mode: 0o600 }));
+  return packInitrd(files, { compression });
+}
+
+/**
+ * Embed `config` as the ISO's live Ignition config. Other members of the area (network keyfiles under
+ * etc/coreos-firstboot-network/, as `iso customize --network-keyfile` or coreos-installer put them) are kept.
+ */
 export async function embedIgnition(isoPath: string, config: Buffer, opts: EmbedOptions = {}): Promise<void> {
   checkIgnitionConfig(config, 'the Ignition config');
-  const initrd = await packIgnitionInitrd(config, { compression: opts.compression ?? 'xz' });
-  await patchIso(isoPath, opts, (info) => {
-    if (!info.ignition.empty && !opts.force) {
+  await patchIso(isoPath, opts, async (info, area) => {
+    const members = await areaMembers(area);
+    if (members.has(INITRD_IGNITION_PATH) && !opts.force) {
       throw new Day0Error(`${isoPath} already has an embedded Ignition config`, {
         fix: 'pass -f/--force to replace it, or remove it first with `day0 iso ignition remove`',
       });
     }
-    return [ignitionPatch(info, initrd)];
+    // Kept members go first, the config last, as coreos-installer orders a rewritten archive's new member.
+    members.delete(INITRD_IGNITION_PATH);
+    members.set(INITRD_IGNITION_PATH, config);
+    return [ignitionPatch(info, await repack(members, opts.compression ?? 'xz'))];
   });
 }
 
-/** Zero the Ignition area. */
+/** Remove the embedded config (other members such as network keyfiles stay); zeros when nothing is left. */
 export async function removeIgnition(isoPath: string, opts: OutputOptions = {}): Promise<void> {
-  await patchIso(isoPath, opts, (info) => [ignitionPatch(info, undefined)]);
+  await patchIso(isoPath, opts, async (info, area) => {
+    const members = await areaMembers(area);
+    members.delete(INITRD_IGNITION_PATH);
+    return [ignitionPatch(info, await repack(members, 'xz'))];
+  });
+}
+
+/** NetworkManager keyfiles embedded in the ISO's area, by file name (coreos-installer's INITRD_NETWORK_DIR). */
+export async function readNetworkKeyfiles(isoPath: string): Promise<Map<string, Buffer>> {
+  const fh = await openIso(isoPath, false);
+  try {
+    const { ignitionBytes } = await loadIso(fh);
+    return networkMembers(await areaMembers(ignitionBytes));
+  } finally {
+    await fh.close();
+  }
+}
+
+export const NETWORK_DIR = 'etc/coreos-firstboot-network';
+
+/** The members directly under etc/coreos-firstboot-network/, by file name, in archive order. */
+export function networkMembers(members: Map<string, Buffer>): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [path, data] of members) {
+    const m = /^etc\/coreos-firstboot-network\/([^/]+)$/.exec(path);
+    if (m) out.set(m[1]!, data);
+  }
+  return out;
 }
 
 /** The current (or, with `default`, the default) live kernel arguments. */
@@ -351,4 +446,43 @@ export async function resetKargs(isoPath: string, opts: OutputOptions = {}): Pro
     return kargsPatches(info, result);
   });
   return result;
+}
+
+/**
+ * `iso network embed`: put NetworkManager keyfiles into the area (beside an embedded config, which stays), as
+ * coreos-installer does: refused unless features.json declares "live-initrd-network"; existing keyfiles are
+ * refused unless `force` (then all of them are replaced).
+ */
+export async function embedNetwork(
+  isoPath: string,
+  keyfiles: readonly { name: string; data: Buffer }[],
+  opts: OutputOptions & { force?: boolean; compression?: InitrdCompression } = {},
+): Promise<void> {
+  const { checkFeatures, readIsoFeatures } = await import('./features.js');
+  checkFeatures(await readIsoFeatures(isoPath), { directives: [], network: true });
+  await patchIso(isoPath, opts, async (info, area) => {
+    const members = await areaMembers(area);
+    const existing = [...members.keys()].filter((p) => p.startsWith(`${NETWORK_DIR}/`));
+    if (existing.length > 0 && !opts.force) {
+      throw new Day0Error('This ISO image already has embedded network settings', { fix: 'pass -f/--force to replace them' });
+    }
+    for (const p of existing) members.delete(p);
+    for (const k of keyfiles) {
+      const name = basename(k.name);
+      const path = `${NETWORK_DIR}/${name}`;
+      if (!name || name === '.' || name === '..') throw new Day0Error(`invalid NetworkManager keyfile name: ${k.name}`, { fix: 'pass a path to a keyfile' });
+      if (members.has(path)) throw new Day0Error(`multiple input files named '${name}'`, { fix: 'give each keyfile a distinct name' });
+      members.set(path, k.data);
+    }
+    return [ignitionPatch(info, await repack(members, opts.compression ?? 'xz'))];
+  });
+}
+
+/** `iso network remove`: drop the embedded keyfiles (an embedded config stays). */
+export async function removeNetwork(isoPath: string, opts: OutputOptions = {}): Promise<void> {
+  await patchIso(isoPath, opts, async (info, area) => {
+    const members = await areaMembers(area);
+    for (const p of [...members.keys()]) if (p.startsWith(`${NETWORK_DIR}/`)) members.delete(p);
+    return [ignitionPatch(info, await repack(members, 'xz'))];
+  });
 }

@@ -3,20 +3,24 @@
 // Pipelines (one manifest carries every requested format, so shared work is described once):
 //   build               the day0 builder image (container-deploy): the buildroot with grub, mtools, qemu-img …
 //   tree                the OS container image (container-deploy): the root filesystem, used as is
-//   efi-tree            the ESP content: EFI/BOOT/BOOTX64.EFI (grub-mkimage x86_64-efi) + a grub.cfg stub
-//   boot-<platform>     the boot partition content: kernel, initramfs, GRUB i386-pc modules, grub.cfg
+//   efi-tree            the ESP content, one EFI/BOOT/<efi_boot_file> per EFI boot mode (grub-mkimage) + a grub.cfg
+//                       stub (only when the profile has an EFI boot mode)
+//   boot-<platform>     the boot partition content: kernel, initramfs, GRUB modules of BIOS modes, grub.cfg
 //                       (kernel args with ignition.platform.id=<platform>), the ignition.firstboot flag and,
 //                       for metal, ignition/config.ign (0600)
 //   <format> / raw-<format>
 //                       truncate → sfdisk → mkfs.fat/ext4/xfs (loopback with start/size in sectors) →
-//                       copy trees into the mounted filesystems → grub2.inst (boot.img + core.img)
+//                       copy trees into the mounted filesystems → the boot modes' bootloader stages
+//                       (grub2.inst: boot.img + core.img for BIOS; EFI modes need none beyond the ESP)
 //   <format>            for qcow2/vmdk/vhd: org.osbuild.qemu converts raw-<format>
 // Pure: same input, same manifest (UUIDs derive from `seed`).
 import { createHash } from 'node:crypto';
+import { bootModes, type NamedBootMode } from '../profiles/boot.js';
+import { primaryConsole } from '../profiles/console.js';
 import type { Profile } from '../profiles/schema.js';
 import { Day0Error } from '../util/errors.js';
 import { bootGrubCfg, efiStubGrubCfg, GRUB_DIR } from './grub.js';
-import { BIOS_BOOT_TYPE, ESP_TYPE, planLayout, type DiskLayout, type PlannedPartition, type SectorSize } from './layout.js';
+import { planLayout, type DiskLayout, type PlannedPartition, type SectorSize } from './layout.js';
 import type { Device, Input, Manifest, Mount, Pipeline, Stage } from './types.js';
 
 export const DISK_FORMATS = ['metal', 'metal4k', 'qemu', 'vmware', 'azure'] as const;
@@ -77,8 +81,8 @@ export interface DiskPlanInput {
   osName?: string;
   image: ContainerRef;
   builder: ContainerRef;
-  /** BOOTX64.EFI (grub-mkimage -O x86_64-efi with EFI_GRUB_MODULES); carried inline. */
-  efiBinary: Buffer;
+  /** Per EFI boot mode's efi_boot_file (e.g. BOOTAA64.EFI): the GRUB EFI image (grub-mkimage); carried inline. */
+  efiBinaries: Record<string, Buffer>;
   /** Seed for partition, disk and filesystem UUIDs (random per build; fixed in tests). */
   seed: string;
   generator?: { name: string; version?: string };
@@ -139,8 +143,7 @@ export function diskKargs(profile: Profile, layout: DiskLayout, platform: DiskPl
   return [`root=LABEL=${root.label}`, ...profile.kernel.disk_args, ...profile.kernel.args, `ignition.platform.id=${platform}`, ...append];
 }
 
-export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
-  const { profile } = input;
+function checkInput(input: DiskPlanInput): void {
   if (input.formats.length === 0) throw new Day0Error('no disk image format requested', { fix: `pick one or more of: ${DISK_FORMATS.join(', ')}` });
   for (const f of input.formats) {
     if (!(DISK_FORMATS as readonly string[]).includes(f)) throw new Day0Error(`unknown disk image format "${f}"`, { fix: `use one of: ${DISK_FORMATS.join(', ')}` });
@@ -151,173 +154,147 @@ export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
   for (const ref of [input.image, input.builder]) {
     if (!/^sha256:[0-9a-f]{64}$/.test(ref.id)) throw new Error(`container image id must be sha256:<64 hex>, got ${ref.id}`);
   }
-  const formats = [...new Set(input.formats)];
-  const platforms = [...new Set(formats.map((f) => FORMATS[f].platform))];
-  const diskSizeMib = input.diskSizeMib ?? profile.disk.default_size_mib;
-  const inline = new Inline();
-  const pipelines: Pipeline[] = [];
-  const sources: Manifest['sources'] = {};
-  const build = 'name:build';
-  const bios = profile.bootloader.firmwares.includes('bios') && profile.bootloader.grub_bios_target;
-  const uefi = profile.bootloader.firmwares.includes('uefi') && profile.bootloader.grub_efi_target;
+  for (const m of efiModes(input.profile)) {
+    if (!input.efiBinaries[m.efi_boot_file!]) throw new Error(`no GRUB EFI image given for ${m.efi_boot_file} (boot mode ${m.name})`);
+  }
+}
 
-  // --- build root and OS tree: container images -----------------------------------------------------------------
-  const skopeo: Record<string, unknown> = {};
-  const storage: Record<string, unknown> = {};
-  const containerStage = (ref: ContainerRef): Stage => {
+const efiModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk === 'grub2-efi');
+const biosModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk === 'grub2-bios');
+
+/** Sources collected while pipelines are built; they end up in the manifest's `sources`. */
+class Sources {
+  readonly inline = new Inline();
+  readonly skopeo: Record<string, unknown> = {};
+  readonly storage: Record<string, unknown> = {};
+
+  /** A container-deploy stage for a container image, from a registry (skopeo) or local containers-storage. */
+  container(ref: ContainerRef): Stage {
     if (ref.digest) {
-      skopeo[ref.id] = { image: { name: ref.name, digest: ref.digest, ...(ref.tlsVerify === false ? { 'tls-verify': false } : {}) } };
+      this.skopeo[ref.id] = { image: { name: ref.name, digest: ref.digest, ...(ref.tlsVerify === false ? { 'tls-verify': false } : {}) } };
       return {
         type: 'org.osbuild.container-deploy',
         inputs: { images: { type: 'org.osbuild.containers', origin: 'org.osbuild.source', references: { [ref.id]: { name: ref.name } } } },
       };
     }
-    storage[ref.id] = {};
+    this.storage[ref.id] = {};
     return {
       type: 'org.osbuild.container-deploy',
       inputs: { images: { type: 'org.osbuild.containers-storage', origin: 'org.osbuild.source', references: { [ref.id]: { name: ref.name } } } },
     };
-  };
-  pipelines.push({ name: 'build', stages: [containerStage(input.builder)] });
-  pipelines.push({ name: 'tree', build, stages: [containerStage(input.image)] });
-
-  // --- ESP content ----------------------------------------------------------------------------------------------
-  const efiFile = profile.bootloader.efi_boot_file ?? 'BOOTX64.EFI';
-  if (uefi) {
-    const efiId = inline.add(input.efiBinary);
-    const stubId = inline.add(efiStubGrubCfg());
-    pipelines.push({
-      name: 'efi-tree',
-      build,
-      stages: [
-        { type: 'org.osbuild.mkdir', options: { paths: [{ path: 'tree:///EFI/BOOT', parents: true }] } },
-        {
-          type: 'org.osbuild.copy',
-          inputs: { files: filesInput([efiId, stubId]) },
-          options: { paths: [
-            { from: `input://files/${efiId}`, to: `tree:///EFI/BOOT/${efiFile}` },
-            { from: `input://files/${stubId}`, to: 'tree:///EFI/BOOT/grub.cfg' },
-          ] },
-        },
-      ],
-    });
   }
 
-  // --- boot partition content, per platform ---------------------------------------------------------------------
+  toManifest(): Manifest['sources'] {
+    const out: Manifest['sources'] = {};
+    if (Object.keys(this.skopeo).length) out['org.osbuild.skopeo'] = { items: this.skopeo };
+    if (Object.keys(this.storage).length) out['org.osbuild.containers-storage'] = { items: this.storage };
+    out['org.osbuild.inline'] = { items: this.inline.items };
+    return out;
+  }
+}
+
+const BUILD = 'name:build';
+
+/** The ESP content: one GRUB EFI image per EFI boot mode and a grub.cfg stub that hands over to `boot`. */
+function espPipeline(input: DiskPlanInput, src: Sources): Pipeline | undefined {
+  const modes = efiModes(input.profile);
+  if (modes.length === 0) return undefined;
+  const stubId = src.inline.add(efiStubGrubCfg());
+  const bins = modes.map((m) => ({ file: m.efi_boot_file!, id: src.inline.add(input.efiBinaries[m.efi_boot_file!]!) }));
+  return {
+    name: 'efi-tree',
+    build: BUILD,
+    stages: [
+      { type: 'org.osbuild.mkdir', options: { paths: [{ path: 'tree:///EFI/BOOT', parents: true }] } },
+      {
+        type: 'org.osbuild.copy',
+        inputs: { files: filesInput([...bins.map((b) => b.id), stubId]) },
+        options: { paths: [
+          ...bins.map((b) => ({ from: `input://files/${b.id}`, to: `tree:///EFI/BOOT/${b.file}` })),
+          { from: `input://files/${stubId}`, to: 'tree:///EFI/BOOT/grub.cfg' },
+        ] },
+      },
+    ],
+  };
+}
+
+/** The boot partition content for one platform (metal, qemu, …): kernel, initramfs, GRUB config and modules. */
+function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: DiskLayout, src: Sources): Pipeline {
+  const { profile } = input;
   const kv = input.kernel.version;
   const vmlinuz = `vmlinuz-${kv}`;
   const initramfs = `initramfs-${kv}.img`;
-  // Layout for kernel args only needs the labels: take the first format's.
-  const labelsLayout = planLayout(profile, { sectorSize: 512, diskSizeMib, ...(input.rootFs ? { rootFs: input.rootFs } : {}) });
-  for (const platform of platforms) {
-    const cfgId = inline.add(bootGrubCfg({
-      title: input.osName ?? 'day0',
-      kernelVersion: kv,
-      vmlinuz,
-      initramfs,
-      kargs: diskKargs(profile, labelsLayout, platform, input.kargAppend),
-      consoles: profile.kernel.console,
-    }));
-    const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }];
-    if (bios) dirs.push({ path: `tree://${GRUB_DIR}/${profile.bootloader.grub_bios_target}` });
-    const ign = platform === 'metal' && input.ignition ? inline.add(input.ignition) : undefined;
-    if (ign) dirs.push({ path: 'tree:///ignition', mode: 0o700 });
-    const stages: Stage[] = [
-      { type: 'org.osbuild.mkdir', options: { paths: dirs } },
-      {
-        type: 'org.osbuild.copy',
-        inputs: { tree: treeInput('tree') },
-        options: { paths: [
-          { from: `input://tree${input.kernel.vmlinuz}`, to: `tree:///${vmlinuz}` },
-          { from: `input://tree${input.kernel.initramfs}`, to: `tree:///${initramfs}` },
-        ] },
-      },
-    ];
-    if (bios) {
-      stages.push({
-        type: 'org.osbuild.copy',
-        inputs: { build: treeInput('build') },
-        options: { paths: [{ from: `input://build/usr/lib/grub/${profile.bootloader.grub_bios_target}/`, to: `tree://${GRUB_DIR}/${profile.bootloader.grub_bios_target}/` }] },
-      });
-    }
-    const files = [cfgId, ...(ign ? [ign] : [])];
+  const cfgId = src.inline.add(bootGrubCfg({
+    title: input.osName ?? 'day0',
+    kernelVersion: kv,
+    vmlinuz,
+    initramfs,
+    kargs: diskKargs(profile, labels, platform, input.kargAppend),
+    console: primaryConsole(profile.console.devices),
+  }));
+  const bios = biosModes(profile);
+  const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }];
+  for (const m of bios) dirs.push({ path: `tree://${GRUB_DIR}/${m.grub_target!}` });
+  const ign = platform === 'metal' && input.ignition ? src.inline.add(input.ignition) : undefined;
+  if (ign) dirs.push({ path: 'tree:///ignition', mode: 0o700 });
+  const stages: Stage[] = [
+    { type: 'org.osbuild.mkdir', options: { paths: dirs } },
+    {
+      type: 'org.osbuild.copy',
+      inputs: { tree: treeInput('tree') },
+      options: { paths: [
+        { from: `input://tree${input.kernel.vmlinuz}`, to: `tree:///${vmlinuz}` },
+        { from: `input://tree${input.kernel.initramfs}`, to: `tree:///${initramfs}` },
+      ] },
+    },
+  ];
+  // BIOS GRUB's core.img loads its modules from the boot partition (the builder has them for each target).
+  for (const m of bios) {
     stages.push({
       type: 'org.osbuild.copy',
-      inputs: { files: filesInput(files) },
-      options: { paths: [
-        { from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` },
-        ...(ign ? [{ from: `input://files/${ign}`, to: 'tree:///ignition/config.ign' }] : []),
-      ] },
+      inputs: { build: treeInput('build') },
+      options: { paths: [{ from: `input://build/usr/lib/grub/${m.grub_target!}/`, to: `tree://${GRUB_DIR}/${m.grub_target!}/` }] },
     });
-    if (ign) stages.push({ type: 'org.osbuild.chmod', options: { items: { '/ignition/config.ign': { mode: '0600' } } } });
-    // The first-boot flag: GRUB adds ignition.firstboot while it exists.
-    stages.push({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
-    pipelines.push({ name: `boot-${platform}`, build, stages });
   }
+  const files = [cfgId, ...(ign ? [ign] : [])];
+  stages.push({
+    type: 'org.osbuild.copy',
+    inputs: { files: filesInput(files) },
+    options: { paths: [
+      { from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` },
+      ...(ign ? [{ from: `input://files/${ign}`, to: 'tree:///ignition/config.ign' }] : []),
+    ] },
+  });
+  if (ign) stages.push({ type: 'org.osbuild.chmod', options: { items: { '/ignition/config.ign': { mode: '0600' } } } });
+  // The first-boot flag: GRUB adds ignition.firstboot while it exists.
+  stages.push({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
+  return { name: `boot-${platform}`, build: BUILD, stages };
+}
 
-  // --- disks ------------------------------------------------------------------------------------------------------
-  const outputs: DiskPlan['outputs'] = [];
-  for (const format of formats) {
-    const fi = FORMATS[format];
-    const ss = input.sectorSize ?? fi.sectorSize;
-    const layout = planLayout(profile, { sectorSize: ss, diskSizeMib, ...(input.rootFs ? { rootFs: input.rootFs } : {}) });
-    const fileName = outputFileName(input.name, format, profile.arch);
-    const rawName = fi.convert ? `raw-${format}` : format;
-    const rawFile = fi.convert ? 'disk.raw' : fileName;
-    const seed = `${input.seed}:${ss}`;
-    const stages: Stage[] = [];
-    stages.push({ type: 'org.osbuild.truncate', options: { filename: rawFile, size: String(layout.sizeBytes) } });
-    stages.push({
-      type: 'org.osbuild.sfdisk',
-      devices: { device: loopback(rawFile, ss) },
-      options: {
-        label: 'gpt',
-        uuid: seededUuid(seed, `disk:${format}`),
-        partitions: layout.partitions.map((p) => ({
-          start: p.start,
-          size: p.size,
-          type: p.type,
-          name: p.name,
-          uuid: seededUuid(input.seed, `part:${p.name}`),
-        })),
-      },
-    });
-    const copies: Stage[] = [];
-    for (const p of layout.partitions) {
-      if (!p.filesystem) continue;
-      const dev = `dev-${p.name.toLowerCase()}`;
-      const devices = { [dev]: loopback(rawFile, ss, p) };
-      // Filesystem UUIDs are shared by all formats of one sector size: the same filesystem in each.
-      const fsUuid = seededUuid(seed, `fs:${p.name}`);
-      if (p.filesystem === 'vfat') {
-        stages.push({ type: 'org.osbuild.mkfs.fat', devices: { device: loopback(rawFile, ss, p) }, options: { volid: fatVolid(seed), ...(p.label ? { label: p.label } : {}) } });
-      } else if (p.filesystem === 'ext4') {
-        stages.push({ type: 'org.osbuild.mkfs.ext4', devices: { device: loopback(rawFile, ss, p) }, options: { uuid: fsUuid, ...(p.label ? { label: p.label } : {}), metadata_csum_seed: false, orphan_file: false } });
-      } else {
-        stages.push({ type: 'org.osbuild.mkfs.xfs', devices: { device: loopback(rawFile, ss, p) }, options: { uuid: fsUuid, ...(p.label ? { label: p.label } : {}) } });
-      }
-      const source = p.mountpoint === '/' ? 'tree'
-        : p.type === ESP_TYPE ? (uefi ? 'efi-tree' : undefined)
-        : p.mountpoint === '/boot' ? `boot-${fi.platform}` : undefined;
-      if (!source) continue;
-      const mount: Mount = { name: p.name, type: MOUNT_TYPE[p.filesystem]!, source: dev, target: p.mountpoint ?? `/${p.name}` };
-      copies.push({
-        type: 'org.osbuild.copy',
-        inputs: { tree: treeInput(source) },
-        devices,
-        mounts: [mount],
-        options: { paths: [{ from: 'input://tree/', to: `mount://${p.name}/` }] },
-      });
-    }
-    stages.push(...copies);
-    const biosPart = layout.partitions.find((p) => p.type === BIOS_BOOT_TYPE);
-    const bootIdx = layout.partitions.findIndex((p) => p.mountpoint === '/boot');
-    if (bios && biosPart && bootIdx >= 0) {
+/** mkfs stage for one partition. */
+function mkfsStage(p: PlannedPartition, rawFile: string, ss: SectorSize, seed: string): Stage {
+  const devices = { device: loopback(rawFile, ss, p) };
+  const fsUuid = seededUuid(seed, `fs:${p.name}`);
+  const label = p.label ? { label: p.label } : {};
+  if (p.filesystem === 'vfat') return { type: 'org.osbuild.mkfs.fat', devices, options: { volid: fatVolid(seed), ...label } };
+  if (p.filesystem === 'ext4') return { type: 'org.osbuild.mkfs.ext4', devices, options: { uuid: fsUuid, ...label, metadata_csum_seed: false, orphan_file: false } };
+  return { type: 'org.osbuild.mkfs.xfs', devices, options: { uuid: fsUuid, ...label } };
+}
+
+/** The bootloader stages the profile's boot modes need on a disk (after the filesystems are filled). */
+function bootloaderStages(profile: Profile, layout: DiskLayout, rawFile: string, ss: SectorSize): Stage[] {
+  const stages: Stage[] = [];
+  const bootIdx = layout.partitions.findIndex((p) => p.mountpoint === '/boot');
+  for (const m of bootModes(profile)) {
+    if (!(m.sector_sizes as number[]).includes(ss)) continue;
+    if (m.disk === 'grub2-bios') {
+      const biosPart = layout.partitions.find((p) => p.role === 'bios-boot');
+      if (!biosPart || bootIdx < 0) continue;
       stages.push({
         type: 'org.osbuild.grub2.inst',
         options: {
           filename: rawFile,
-          platform: profile.bootloader.grub_bios_target,
+          platform: m.grub_target!,
           location: biosPart.start,
           core: { type: 'mkimage', partlabel: 'gpt', filesystem: 'ext4', binary: 'grub-mkimage' },
           prefix: { type: 'partition', partlabel: 'gpt', number: bootIdx, path: GRUB_DIR },
@@ -325,29 +302,94 @@ export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
         },
       });
     }
-    pipelines.push({ name: rawName, build, stages });
-    if (fi.convert) {
-      pipelines.push({
-        name: format,
-        build,
-        stages: [{
-          type: 'org.osbuild.qemu',
-          inputs: { image: { type: 'org.osbuild.files', origin: 'org.osbuild.pipeline', references: { [`name:${rawName}`]: { file: rawFile } } } },
-          options: { filename: fileName, format: fi.convert },
-        }],
-      });
-    }
+    // grub2-efi: the ESP's EFI/BOOT/<file> (copied with the filesystems) is all the firmware needs.
+  }
+  return stages;
+}
+
+/** One raw disk: truncate → sfdisk → mkfs per partition → copy trees in → bootloader stages. */
+function diskPipeline(input: DiskPlanInput, format: DiskFormat, layout: DiskLayout, rawName: string, rawFile: string, hasEsp: boolean): Pipeline {
+  const fi = FORMATS[format];
+  const ss = layout.sectorSize;
+  const seed = `${input.seed}:${ss}`;
+  const stages: Stage[] = [
+    { type: 'org.osbuild.truncate', options: { filename: rawFile, size: String(layout.sizeBytes) } },
+    {
+      type: 'org.osbuild.sfdisk',
+      devices: { device: loopback(rawFile, ss) },
+      options: {
+        label: 'gpt',
+        uuid: seededUuid(seed, `disk:${format}`),
+        partitions: layout.partitions.map((p) => ({ start: p.start, size: p.size, type: p.type, name: p.name, uuid: seededUuid(input.seed, `part:${p.name}`) })),
+      },
+    },
+  ];
+  const copies: Stage[] = [];
+  for (const p of layout.partitions) {
+    if (!p.filesystem) continue;
+    // Filesystem UUIDs are shared by all formats of one sector size: the same filesystem in each.
+    stages.push(mkfsStage(p, rawFile, ss, seed));
+    const source = p.mountpoint === '/' ? 'tree'
+      : p.role === 'esp' ? (hasEsp ? 'efi-tree' : undefined)
+      : p.mountpoint === '/boot' ? `boot-${fi.platform}` : undefined;
+    if (!source) continue;
+    const dev = `dev-${p.name.toLowerCase()}`;
+    const mount: Mount = { name: p.name, type: MOUNT_TYPE[p.filesystem]!, source: dev, target: p.mountpoint ?? `/${p.name}` };
+    copies.push({
+      type: 'org.osbuild.copy',
+      inputs: { tree: treeInput(source) },
+      devices: { [dev]: loopback(rawFile, ss, p) },
+      mounts: [mount],
+      options: { paths: [{ from: 'input://tree/', to: `mount://${p.name}/` }] },
+    });
+  }
+  stages.push(...copies, ...bootloaderStages(input.profile, layout, rawFile, ss));
+  return { name: rawName, build: BUILD, stages };
+}
+
+function convertPipeline(format: DiskFormat, rawName: string, rawFile: string, fileName: string): Pipeline {
+  return {
+    name: format,
+    build: BUILD,
+    stages: [{
+      type: 'org.osbuild.qemu',
+      inputs: { image: { type: 'org.osbuild.files', origin: 'org.osbuild.pipeline', references: { [`name:${rawName}`]: { file: rawFile } } } },
+      options: { filename: fileName, format: FORMATS[format].convert },
+    }],
+  };
+}
+
+export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
+  checkInput(input);
+  const { profile } = input;
+  const formats = [...new Set(input.formats)];
+  const platforms = [...new Set(formats.map((f) => FORMATS[f].platform))];
+  const diskSizeMib = input.diskSizeMib ?? profile.disk.default_size_mib;
+  const rootFs = input.rootFs ? { rootFs: input.rootFs } : {};
+  const src = new Sources();
+
+  const pipelines: Pipeline[] = [
+    { name: 'build', stages: [src.container(input.builder)] },
+    { name: 'tree', build: BUILD, stages: [src.container(input.image)] },
+  ];
+  const esp = espPipeline(input, src);
+  if (esp) pipelines.push(esp);
+  // Kernel args only need the labels: any sector size's layout has them.
+  const labels = planLayout(profile, { sectorSize: profile.disk.sector_sizes[0]!, diskSizeMib, ...rootFs });
+  for (const platform of platforms) pipelines.push(bootPipeline(input, platform, labels, src));
+
+  const outputs: DiskPlan['outputs'] = [];
+  for (const format of formats) {
+    const fi = FORMATS[format];
+    const layout = planLayout(profile, { sectorSize: input.sectorSize ?? fi.sectorSize, diskSizeMib, ...rootFs });
+    const fileName = outputFileName(input.name, format, profile.arch);
+    const rawName = fi.convert ? `raw-${format}` : format;
+    const rawFile = fi.convert ? 'disk.raw' : fileName;
+    pipelines.push(diskPipeline(input, format, layout, rawName, rawFile, Boolean(esp)));
+    if (fi.convert) pipelines.push(convertPipeline(format, rawName, rawFile, fileName));
     outputs.push({ format, pipeline: format, file: fileName, fileName, layout, platform: fi.platform });
   }
 
-  if (Object.keys(skopeo).length) sources['org.osbuild.skopeo'] = { items: skopeo };
-  if (Object.keys(storage).length) sources['org.osbuild.containers-storage'] = { items: storage };
-  sources['org.osbuild.inline'] = { items: inline.items };
-  const manifest: Manifest = {
-    version: '2',
-    pipelines,
-    sources,
-    metadata: { generators: [input.generator ?? { name: 'day0' }] },
-  };
+  const manifest: Manifest = { version: '2', pipelines, sources: src.toManifest(), metadata: { generators: [input.generator ?? { name: 'day0' }] } };
   return { manifest, outputs };
 }

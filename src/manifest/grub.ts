@@ -1,15 +1,9 @@
 // GRUB configuration for day0 disk images (CoreOS-like): one grub.cfg on the `boot` partition, read by BIOS GRUB
-// (core.img prefix (,gptN)/grub2) and by UEFI GRUB (EFI/BOOT/grub.cfg on the ESP finds `boot` by label and
+// (core.img prefix (,gptN)/grub2) and by EFI GRUB (EFI/BOOT/grub.cfg on the ESP finds `boot` by label and
 // configfiles it). First boot: `ignition.firstboot` is added only while /ignition.firstboot exists on `boot`;
 // the image's initramfs removes the flag once Ignition's files stage has run.
+import { grubTerminal, type Console } from '../profiles/console.js';
 import { Day0Error } from '../util/errors.js';
-
-/** Modules built into BOOTX64.EFI (the ESP holds no module directory). */
-export const EFI_GRUB_MODULES = [
-  'part_gpt', 'part_msdos', 'fat', 'ext2', 'xfs', 'normal', 'configfile', 'search', 'search_label',
-  'search_fs_uuid', 'search_fs_file', 'test', 'echo', 'linux', 'gzio', 'serial', 'terminal', 'efi_gop', 'all_video',
-  'boot', 'reboot', 'halt', 'loadenv', 'sleep', 'cat', 'ls',
-];
 
 /** Where GRUB looks on the boot partition (CoreOS: /boot/grub2). */
 export const GRUB_DIR = '/grub2';
@@ -21,15 +15,6 @@ export function grubQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** "ttyS0,115200n8" → GRUB serial command, or undefined for a non-UART console. */
-export function grubSerial(consoles: string[]): string | undefined {
-  for (const c of consoles) {
-    const m = /^ttyS(\d+)(?:,(\d+))?/.exec(c);
-    if (m) return `serial --unit=${m[1]} --speed=${m[2] ?? '115200'}`;
-  }
-  return undefined;
-}
-
 export interface BootGrubCfg {
   title: string;
   kernelVersion: string;
@@ -37,19 +22,19 @@ export interface BootGrubCfg {
   vmlinuz: string;
   initramfs: string;
   kargs: string[];
-  consoles: string[];
+  /** The console GRUB talks on (the profile's primary console). */
+  console: Console;
   timeoutSeconds?: number;
 }
 
 export function bootGrubCfg(o: BootGrubCfg): string {
-  const serial = grubSerial(o.consoles);
   const lines = [
     '# day0: GRUB configuration on the partition labelled "boot".',
     '# BIOS: core.img loads it through its prefix; UEFI: EFI/BOOT/grub.cfg on the ESP finds it by label.',
     `set timeout=${o.timeoutSeconds ?? 1}`,
     'set default=0',
   ];
-  if (serial) lines.push(serial, 'terminal_input serial console', 'terminal_output serial console');
+  lines.push(...grubTerminal(o.console));
   lines.push(
     'search --no-floppy --label boot --set root',
     '# First boot: Ignition runs while /ignition.firstboot exists (the initramfs removes it after Ignition).',

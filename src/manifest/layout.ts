@@ -19,6 +19,7 @@ export interface PlannedPartition {
   filesystem?: 'vfat' | 'ext4' | 'xfs';
   label?: string;
   mountpoint?: string;
+  role?: 'bios-boot' | 'esp' | 'prep';
   /** In sectors of `sectorSize`. */
   start: number;
   size: number;
@@ -98,6 +99,7 @@ export function planLayout(profile: Profile, opts: LayoutOptions): DiskLayout {
       ...(fs ? { filesystem: fs } : {}),
       ...(p.label ? { label: p.label } : {}),
       ...(p.mountpoint ? { mountpoint: p.mountpoint } : {}),
+      ...(p.role ? { role: p.role } : {}),
       start,
       size,
       offsetBytes: start * ss,
@@ -115,6 +117,3 @@ export function partitionAt(layout: DiskLayout, mountpoint: string): PlannedPart
   return p;
 }
 
-/** The BIOS boot partition (GRUB core.img), if the layout has one. */
-export const BIOS_BOOT_TYPE = '21686148-6449-6E6F-744E-656564454649';
-export const ESP_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';

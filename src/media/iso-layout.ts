@@ -1,5 +1,6 @@
 // The files of a CoreOS-style live ISO that day0 writes itself: bootloader configs with kernel-argument embed
 // areas, igninfo.json and kargs.json. Pure: text in, text out, offsets computed here and recorded in kargs.json.
+import { grubTerminal, parseConsole, primaryConsole } from '../profiles/console.js';
 import type { Profile } from '../profiles/schema.js';
 
 export const KARGS_MARKER = 'COREOS_KARG_EMBED_AREA';
@@ -36,9 +37,7 @@ function withArea(before: string, kargs: string, size: number, after: string): C
 
 export function grubCfg(p: Profile, kargs: string, areaSize: number): ConfigWithArea {
   const before = [
-    'serial --unit=0 --speed=115200',
-    'terminal_input serial console',
-    'terminal_output serial console',
+    ...grubTerminal(primaryConsole(p.console.devices)),
     'set timeout=1',
     'set default=0',
     '',
@@ -49,9 +48,10 @@ export function grubCfg(p: Profile, kargs: string, areaSize: number): ConfigWith
   return withArea(before, kargs, areaSize, after);
 }
 
-export function isolinuxCfg(kargs: string, areaSize: number): ConfigWithArea {
+export function isolinuxCfg(p: Profile, kargs: string, areaSize: number): ConfigWithArea {
+  const uart = p.console.devices.map(parseConsole).find((c) => c.kind === 'ns16550');
   const before = [
-    'serial 0 115200',
+    ...(uart ? [`serial ${uart.index} ${uart.speed ?? 115200}`] : []),
     'default live',
     'prompt 0',
     'timeout 10',

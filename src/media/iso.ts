@@ -1,99 +1,84 @@
-// Assemble a hybrid live ISO (BIOS: isolinux El Torito + isohybrid MBR; UEFI: GRUB in images/efiboot.img,
-// a FAT image made with mtools — nothing is mounted) in the CoreOS layout coreos-installer understands.
+// Execute a live ISO plan (src/media/iso-plan.ts): lay out the tree, make the bootloader images in the builder
+// (grub-mkimage from the profile's GRUB target and modules; FAT images with mkfs.fat + mtools, nothing mounted),
+// run xorriso, and read the result back with day0's own ISO 9660 reader.
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { check, type Executor } from '../executor/index.js';
 import { Iso9660, fileHandleSource } from '../formats/iso9660.js';
-import type { Profile } from '../profiles/schema.js';
 import { writeViaTemp } from '../util/atomic.js';
 import { Day0Error } from '../util/errors.js';
-import {
-  grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson,
-} from './iso-layout.js';
+import { OUT, TREE, type IsoPlan, type IsoStep } from './iso-plan.js';
 import { placeFile, writeText } from './stage-files.js';
 
-export interface IsoInput {
+export interface IsoRun {
   exec: Executor;
-  profile: Profile;
-  kernel: string;
-  initramfs: string;
-  /** The PXE rootfs.img (cpio with root.squashfs first), placed as images/pxeboot/rootfs.img. */
-  rootfsCpio: string;
-  /** Scratch dir for the staging tree (bind-mounted into the builder). */
+  plan: IsoPlan;
+  /** Scratch dir for the staging tree and step outputs (bind-mounted into the builder). */
   workDir: string;
   out: string;
-  volumeLabel: string;
-  kargs: string;
-  ignitionAreaSize: number;
 }
 
-/** Paths of bootloader files inside the builder image (Debian packages isolinux, syslinux-common, grub-efi-amd64-bin). */
-const ISOLINUX = { bin: '/usr/lib/ISOLINUX/isolinux.bin', mbr: '/usr/lib/ISOLINUX/isohdpfx.bin', ldlinux: '/usr/lib/syslinux/modules/bios/ldlinux.c32' };
-const GRUB_EFI_MODULES = [
-  'part_gpt', 'part_msdos', 'fat', 'iso9660', 'normal', 'linux', 'configfile', 'search', 'search_label', 'echo', 'test',
-  'serial', 'terminal', 'all_video', 'efi_gop', 'boot', 'ls', 'cat', 'gzio', 'chain', 'reboot',
-];
-
-export async function buildIso(i: IsoInput): Promise<void> {
-  const p = i.profile;
-  if (!p.bootloader.grub_efi_target || !p.bootloader.efi_boot_file) {
-    throw new Day0Error(`profile ${p.arch} has no UEFI GRUB target`, { fix: `set bootloader.grub_efi_target in profiles/${p.arch}.toml` });
-  }
-  const tree = join(i.workDir, 'iso-tree');
-  const areaSize = p.live.kargs_area_size;
-
-  await placeFile(i.kernel, join(tree, ISO_PATHS.kernel));
-  await placeFile(i.initramfs, join(tree, ISO_PATHS.initrd));
-  await placeFile(i.rootfsCpio, join(tree, ISO_PATHS.rootfs));
-  await writeText(join(tree, ISO_PATHS.ignition), Buffer.alloc(i.ignitionAreaSize));
-
-  const grub = grubCfg(p, i.kargs, areaSize);
-  const isolinux = isolinuxCfg(i.kargs, areaSize);
-  await writeText(join(tree, ISO_PATHS.grubCfg), grub.text);
-  await writeText(join(tree, ISO_PATHS.isolinuxCfg), isolinux.text);
-  await writeText(join(tree, ISO_PATHS.igninfo), igninfoJson());
-  await writeText(
-    join(tree, ISO_PATHS.kargs),
-    kargsJson(i.kargs, areaSize, [
-      { path: ISO_PATHS.grubCfg, offset: grub.offset },
-      { path: ISO_PATHS.isolinuxCfg, offset: isolinux.offset },
-    ]),
-  );
-  await writeText(join(i.workDir, 'grub-embedded.cfg'), grubEfiEmbeddedCfg(i.volumeLabel));
-
-  const efiBin = join(i.workDir, p.bootloader.efi_boot_file);
-  const efiboot = join(tree, ISO_PATHS.efiboot);
-  const binds = [{ path: i.workDir }];
+export async function buildIso(r: IsoRun): Promise<void> {
+  const { plan, exec, workDir } = r;
+  const tree = join(workDir, 'iso-tree');
+  const steps = join(workDir, 'steps');
+  const binds = [{ path: workDir }];
   const run = async (argv: string[], what: string) =>
-    check(await i.exec.run({ argv, binds, label: argv[0] }), what, 'see the tool output above; `day0 doctor` checks the builder');
+    check(await exec.run({ argv, binds, label: argv[0] }), what, 'see the tool output above; `day0 doctor` checks the builder');
+  const stepOut = (id: string) => join(steps, id);
 
-  await run(['grub-mkimage', '-O', p.bootloader.grub_efi_target, '-o', efiBin, '-p', '/EFI/BOOT',
-    '-c', join(i.workDir, 'grub-embedded.cfg'), ...GRUB_EFI_MODULES], 'grub-mkimage (UEFI)');
-  const efiKiB = Math.ceil(((await stat(efiBin)).size + 512 * 1024) / 1024 / 64) * 64;
-  await run(['sh', '-euc', [
-    'rm -f "$1"; mkfs.fat -C -n EFIBOOT "$1" "$3" >/dev/null',
-    'mmd -i "$1" ::/EFI ::/EFI/BOOT',
-    'mcopy -i "$1" "$2" "::/EFI/BOOT/$4"',
-  ].join('\n'), 'sh', efiboot, efiBin, String(efiKiB), p.bootloader.efi_boot_file], 'building images/efiboot.img (mtools)');
-  await run(['sh', '-euc', 'mkdir -p "$1/isolinux" && cp "$2" "$3" "$1/isolinux/"', 'sh', tree, ISOLINUX.bin, ISOLINUX.ldlinux], 'copying isolinux');
+  await writeText(join(steps, '.keep'), '');
+  for (const s of plan.steps) await runStep(s, run, stepOut, workDir);
 
-  await writeViaTemp(i.out, async (tmp) => {
-    check(
-      await i.exec.run({
-        argv: ['xorriso', '-as', 'mkisofs', '-quiet', '-o', tmp, '-V', i.volumeLabel,
-          // Level-1 (8.3) names in the primary tree are what coreos-installer looks up; Rock Ridge keeps long names.
-          '-iso-level', '1', '-R',
-          '-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
-          '-isohybrid-mbr', ISOLINUX.mbr,
-          '-eltorito-alt-boot', '-e', ISO_PATHS.efiboot, '-no-emul-boot', '-isohybrid-gpt-basdat',
-          tree],
-        binds: [{ path: i.workDir }, { path: join(i.out, '..') }],
-        label: 'xorriso',
-      }),
-      'xorriso (ISO assembly)',
-    );
-    await verifyIsoLayout(tmp, i.volumeLabel);
+  const fromBuilder: [string, string][] = [];
+  for (const e of plan.tree) {
+    const dst = join(tree, e.path);
+    switch (e.source.kind) {
+      case 'file': await placeFile(e.source.from, dst); break;
+      case 'text': await writeText(dst, e.source.text, e.mode ?? 0o644); break;
+      case 'zeros': await writeText(dst, Buffer.alloc(e.source.size)); break;
+      case 'step': await placeFile(stepOut(e.source.id), dst); break;
+      case 'builder-file': fromBuilder.push([e.source.from, dst]); break;
+    }
+  }
+  if (fromBuilder.length) {
+    await run(['sh', '-euc', 'while [ $# -gt 0 ]; do mkdir -p "$(dirname "$2")"; cp "$1" "$2"; shift 2; done', 'sh', ...fromBuilder.flat()], 'copying bootloader files from the builder');
+  }
+
+  await writeViaTemp(r.out, async (tmp) => {
+    const argv = plan.xorriso.map((a) => a.replaceAll(TREE, tree).replaceAll(OUT, tmp));
+    check(await exec.run({ argv, binds: [{ path: workDir }, { path: dirname(r.out) }], label: 'xorriso' }), 'xorriso (ISO assembly)');
+    await verifyIsoLayout(tmp, plan.volumeLabel);
   });
+}
+
+async function runStep(s: IsoStep, run: (argv: string[], what: string) => Promise<unknown>, out: (id: string) => string, workDir: string): Promise<void> {
+  switch (s.kind) {
+    case 'grub-mkimage': {
+      const cfg = join(workDir, `${s.id}.embedded.cfg`);
+      await writeText(cfg, s.embeddedConfig);
+      await run(['grub-mkimage', '-d', `/usr/lib/grub/${s.target}`, '-O', s.target, '-o', out(s.id), '-p', s.prefix, '-c', cfg, ...s.modules],
+        `grub-mkimage (${s.target})`);
+      return;
+    }
+    case 'fat-image': {
+      let bytes = 0;
+      for (const f of s.files) bytes += (await stat(out(f.step))).size;
+      const kib = Math.ceil((bytes + 512 * 1024) / 1024 / 64) * 64;
+      const dirs = [...new Set(s.files.flatMap((f) => {
+        const parts = f.path.split('/').slice(0, -1);
+        return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+      }))];
+      const script = [
+        'img=$1; label=$2; kib=$3; shift 3',
+        'rm -f "$img"; mkfs.fat -C -n "$label" "$img" "$kib" >/dev/null',
+        ...dirs.map((d) => `mmd -i "$img" "::/${d}"`),
+        'while [ $# -gt 0 ]; do mcopy -i "$img" "$1" "::/$2"; shift 2; done',
+      ].join('\n');
+      await run(['sh', '-euc', script, 'sh', out(s.id), s.label, String(kib), ...s.files.flatMap((f) => [out(f.step), f.path])], `building the FAT image ${s.id} (mtools)`);
+      return;
+    }
+  }
 }
 
 /** Read back what coreos-installer will look for, with day0's own ISO 9660 reader. */

@@ -73,7 +73,8 @@ export function pxelinuxCfg(c: PxeConfigInput): string {
 
 export function grubNetCfg(c: PxeConfigInput): string {
   const initrds = [c.names.initramfs, c.names.rootfs, ...(c.withIgnition ? [c.names.ignition] : [])];
-  return [`menuentry 'Live ${c.profile.arch} (PXE)' {`, `  linux ${c.names.kernel} ${c.kargs}`, `  initrd ${initrds.join(' ')}`, '}', ''].join('\n');
+  // Paths from the server root ($root is the network device GRUB booted from, or one set before this entry).
+  return [`menuentry 'Live ${c.profile.arch} (PXE)' {`, `  linux /${c.names.kernel} ${c.kargs}`, `  initrd ${initrds.map((i) => `/${i}`).join(' ')}`, '}', ''].join('\n');
 }
 
 export const pxeConfigFiles = (c: PxeConfigInput): [string, string][] => [

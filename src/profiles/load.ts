@@ -4,23 +4,11 @@ import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { Day0Error } from '../util/errors.js';
 import { profilesDir } from '../util/paths.js';
-import { ARCHES, ProfileSchema, type Arch, type Profile } from './schema.js';
+import { parseConsole } from './console.js';
+import { normalizeArch } from './platforms.js';
+import { ProfileSchema, type Profile } from './schema.js';
 
-/** Map user-facing spellings (OCI, Debian, uname) to day0's arch names. */
-const ALIASES: Record<string, Arch> = {
-  x86_64: 'x86_64', amd64: 'x86_64',
-  aarch64: 'aarch64', arm64: 'aarch64',
-  ppc64le: 'ppc64le', ppc64el: 'ppc64le',
-  s390x: 's390x',
-};
-
-export function normalizeArch(name: string): Arch {
-  const a = ALIASES[name];
-  if (!a) {
-    throw new Day0Error(`unknown architecture "${name}"`, { fix: `use one of: ${ARCHES.join(', ')}` });
-  }
-  return a;
-}
+export { normalizeArch };
 
 /** Parse profile text; `source` names the file in error messages. */
 export function parseProfile(text: string, source: string): Profile {
@@ -33,9 +21,18 @@ export function parseProfile(text: string, source: string): Profile {
     });
   }
   const res = ProfileSchema.safeParse(data);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Day0Error(`profile ${source} is invalid:\n${lines.join('\n')}`, {
+  const issues = res.success ? [] : res.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
+  if (res.success) {
+    res.data.console.devices.forEach((d, i) => {
+      try {
+        parseConsole(d);
+      } catch (err) {
+        issues.push(`  console.devices.${i}: ${(err as Error).message}`);
+      }
+    });
+  }
+  if (!res.success || issues.length) {
+    throw new Day0Error(`profile ${source} is invalid:\n${issues.join('\n')}`, {
       fix: 'correct the fields named above (see profiles/x86_64.toml for a complete example)',
     });
   }
@@ -43,7 +40,7 @@ export function parseProfile(text: string, source: string): Profile {
 }
 
 export async function loadProfile(arch: string, dir = profilesDir()): Promise<Profile> {
-  const a = normalizeArch(arch);
+  const a = normalizeArch(arch, dir);
   const file = join(dir, `${a}.toml`);
   let text: string;
   try {

@@ -1,8 +1,15 @@
 // The shape of profiles/<arch>.toml: per-platform facts, validated so that a typo fails loudly at load time.
+// A platform is its profile: which boot modes it has (bios, uefi; ieee1275 and ccw for the next platforms), what
+// each mode needs (firmware, bootloader, El Torito entry, disk bootloader stage, network boot), the disk layout,
+// the QEMU machine and devices, the consoles, and how Ignition reaches a `qemu` platform guest. Code reads these
+// typed values and never tests an arch name.
 import { z } from 'zod';
 
-export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
-export type Arch = (typeof ARCHES)[number];
+/** An architecture is whatever a profile file declares (profiles/<arch>.toml); see src/profiles/platforms.ts. */
+export type Arch = string;
+
+export const BOOT_MODES = ['bios', 'uefi', 'ieee1275', 'ccw'] as const;
+export type BootModeName = (typeof BOOT_MODES)[number];
 
 const guid = z
   .string()
@@ -16,6 +23,8 @@ export const PartitionSchema = z
     filesystem: z.enum(['vfat', 'ext4', 'xfs']).optional(),
     label: z.string().min(1).optional(),
     mountpoint: z.string().startsWith('/').optional(),
+    /** What this partition is for beyond its filesystem: GRUB's BIOS core image, the ESP, a PReP boot partition. */
+    role: z.enum(['bios-boot', 'esp', 'prep']).optional(),
   })
   .strict();
 export type Partition = z.infer<typeof PartitionSchema>;
@@ -23,21 +32,79 @@ export type Partition = z.infer<typeof PartitionSchema>;
 const FirmwareSchema = z
   .object({
     kind: z.enum(['seabios', 'ovmf', 'aavmf', 'slof', 's390-ccw']),
-    code: z.string().startsWith('/'),
+    /** How QEMU gets it: `-bios FILE`, two pflash drives (code + a private vars copy), or the machine's default. */
+    load: z.enum(['bios', 'pflash', 'default']),
+    code: z.string().startsWith('/').optional(),
     vars: z.string().startsWith('/').optional(),
     /** SeaBIOS: I/O port to mirror its screen to (so "No bootable device" reaches the serial console). */
     serial_port: z.number().int().positive().optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.load !== 'default' && !f.code) ctx.addIssue({ code: 'custom', path: ['code'], message: `load = "${f.load}" needs code = "<firmware file>"` });
+    if (f.load === 'pflash' && !f.vars) ctx.addIssue({ code: 'custom', path: ['vars'], message: 'load = "pflash" needs vars = "<vars template>" (copied per boot)' });
+  });
+
+const NetbootSchema = z.discriminatedUnion('kind', [
+  /** The NIC's iPXE option ROM fetches the generated iPXE script over HTTP (QEMU's DHCP hands out its URL). */
+  z.object({ kind: z.literal('ipxe-rom'), device: z.string(), rom: z.string().startsWith('/') }).strict(),
+  /** The firmware's own PXE client loads a GRUB network image over TFTP, which reads the generated GRUB config. */
+  z.object({ kind: z.literal('grub-tftp'), device: z.string(), grub_file: z.string() }).strict(),
+]);
+export type Netboot = z.infer<typeof NetbootSchema>;
+
+const BootModeSchema = z
+  .object({
+    firmware: FirmwareSchema,
+    /** GRUB platform (`grub-mkimage -O`), modules from /usr/lib/grub/<target> in the builder. */
+    grub_target: z.string().optional(),
+    /** Modules built into the GRUB image (EFI binaries carry every module; there is no module dir on the ESP). */
+    grub_modules: z.array(z.string()).default([]),
+    /** EFI removable-media file name (EFI/BOOT/<file>). */
+    efi_boot_file: z.string().regex(/^[A-Z0-9]+\.EFI$/).optional(),
+    /** The live ISO's El Torito entry for this mode: isolinux (BIOS), an EFI FAT image, or none. */
+    iso: z.enum(['isolinux', 'efiboot', 'none']),
+    /** The disk plan's bootloader stage for this mode. */
+    disk: z.enum(['grub2-bios', 'grub2-efi', 'none']),
+    /** Disk sector sizes this mode boots (CoreOS boots 4k-native disks through UEFI only). */
+    sector_sizes: z.array(z.union([z.literal(512), z.literal(4096)])).min(1),
+    netboot: NetbootSchema.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const needs = (cond: boolean, field: string, why: string) => { if (cond) ctx.addIssue({ code: 'custom', path: [field], message: why }); };
+    needs((m.iso === 'efiboot' || m.disk === 'grub2-efi') && !m.efi_boot_file, 'efi_boot_file', 'an EFI boot mode needs efi_boot_file (e.g. "BOOTX64.EFI")');
+    needs((m.iso === 'efiboot' || m.disk !== 'none') && !m.grub_target, 'grub_target', 'a GRUB boot mode needs grub_target (e.g. "x86_64-efi")');
+  });
+export type BootMode = z.infer<typeof BootModeSchema>;
+
+const CdromSchema = z
+  .object({
+    /** Controller to add first (e.g. virtio-scsi-pci on machines without IDE); omit when the machine has one. */
+    controller: z.string().optional(),
+    device: z.string(),
   })
   .strict();
 
 export const ProfileSchema = z
   .object({
-    arch: z.enum(ARCHES),
+    arch: z.string().regex(/^[a-z0-9_]+$/),
+    /** Other spellings users type for this arch (OCI, Debian, uname). */
+    aliases: z.array(z.string()).default([]),
     oci_arch: z.string(),
+    /** Preferred OCI variant when an index offers several (arm64: v8). */
+    oci_variant: z.string().optional(),
     deb_arch: z.string(),
+    /** Node's process.arch on a host of this arch (for "is the guest the host's arch?"). */
+    node_arch: z.string(),
+    console: z
+      .object({
+        /** Serial consoles as the kernel names them; the last one is /dev/console (boot checks read it). */
+        devices: z.array(z.string()).min(1),
+      })
+      .strict(),
     kernel: z
       .object({
-        console: z.array(z.string()).min(1),
         args: z.array(z.string()),
         live_args: z.array(z.string()),
         disk_args: z.array(z.string()),
@@ -51,28 +118,24 @@ export const ProfileSchema = z
         cpu_kvm: z.string(),
         memory_mib: z.number().int().min(256),
         smp: z.number().int().min(1),
-        console_device: z.string(),
-        disk_bus: z.string(),
-        cdrom: z.string(),
-        net_device: z.string(),
+        rng: z.string().optional(),
+        disk: z.string(),
+        cdrom: CdromSchema,
+        nic: z.string(),
+        /** How a `qemu` platform guest gets its Ignition config: fw_cfg, or a virtio-blk disk with serial "ignition". */
         ignition: z.enum(['fw_cfg', 'virtio-blk']),
-        netboot_device: z.string(),
-        ipxe_rom_bios: z.string().startsWith('/').optional(),
-        ipxe_rom_uefi: z.string().startsWith('/').optional(),
+        /** A tiny guest that answers over the serial port when KVM works (only where such a probe exists). */
+        kvm_probe: z.enum(['x86-boot-sector']).optional(),
       })
       .strict(),
-    firmware: z
-      .object({ bios: FirmwareSchema.optional(), uefi: FirmwareSchema.optional() })
-      .strict()
-      .refine((f) => f.bios || f.uefi, 'at least one firmware (bios or uefi) is required'),
-    bootloader: z
+    /** Boot modes in order of preference; the first one boots media that need just one (PXE, qemu). */
+    boot: z.partialRecord(z.enum(BOOT_MODES), BootModeSchema).refine((b) => Object.keys(b).length > 0, 'at least one [boot.<mode>] table is required'),
+    builder: z
       .object({
-        firmwares: z.array(z.enum(['bios', 'uefi'])).min(1),
-        grub_bios_target: z.string().optional(),
-        grub_efi_target: z.string().optional(),
-        efi_boot_file: z.string().optional(),
-        iso_bios: z.enum(['isolinux', 'grub']).optional(),
+        /** Debian packages (the builder's arch) this platform's media need. */
         packages: z.array(z.string()),
+        /** Foreign-arch Debian packages whose files are unpacked into the builder (e.g. GRUB modules). */
+        foreign_packages: z.array(z.string()).default([]),
       })
       .strict(),
     disk: z
@@ -95,9 +158,15 @@ export const ProfileSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    for (const f of p.bootloader.firmwares) {
-      if (p.firmware[f] === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['firmware', f], message: `bootloader.firmwares lists "${f}" but there is no [firmware.${f}] table` });
+    for (const [name, mode] of Object.entries(p.boot)) {
+      if (mode.disk === 'grub2-bios' && !p.disk.partitions.some((x) => x.role === 'bios-boot')) {
+        ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-bios" needs a partition with role = "bios-boot"' });
+      }
+      if (mode.disk === 'grub2-efi' && !p.disk.partitions.some((x) => x.role === 'esp')) {
+        ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-efi" needs a partition with role = "esp"' });
+      }
+      for (const s of mode.sector_sizes) {
+        if (!p.disk.sector_sizes.includes(s)) ctx.addIssue({ code: 'custom', path: ['boot', name, 'sector_sizes'], message: `${s} is not in disk.sector_sizes` });
       }
     }
   });

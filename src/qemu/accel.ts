@@ -1,7 +1,6 @@
 // Which accelerator to use: KVM only when a probe guest actually answers within seconds, else TCG.
 // (Where /dev/kvm exists but nested virtualisation is missing, a KVM guest hangs; the probe catches that.)
 import { access, constants, writeFile } from 'node:fs/promises';
-import { arch as hostArch } from 'node:os';
 import { join } from 'node:path';
 import type { Executor } from '../executor/types.js';
 import type { Profile } from '../profiles/schema.js';
@@ -14,8 +13,6 @@ export interface AccelProbe {
   reason: string;
   probeMs?: number;
 }
-
-const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x' };
 
 /** A 512-byte x86 boot sector that writes "DAY0KVM\n" to COM1 and halts: the smallest guest that answers. */
 export function x86ProbeBootSector(): Buffer {
@@ -30,28 +27,30 @@ export function x86ProbeBootSector(): Buffer {
   return sector;
 }
 
-let cached: Promise<AccelProbe> | undefined;
+const cached = new Map<string, Promise<AccelProbe>>();
 
 /** Slowest answer from the probe guest that still counts as working KVM. */
 export const KVM_ANSWER_MS = 1500;
 
 export function probeAccel(exec: Executor, profile: Profile, timeoutMs = 5000): Promise<AccelProbe> {
-  cached ??= doProbe(exec, profile, timeoutMs);
-  return cached;
+  let p = cached.get(profile.arch);
+  if (!p) cached.set(profile.arch, (p = doProbe(exec, profile, timeoutMs)));
+  return p;
 }
 
 async function doProbe(exec: Executor, profile: Profile, timeoutMs: number): Promise<AccelProbe> {
   const forced = process.env.DAY0_ACCEL;
   if (forced === 'tcg' || forced === 'kvm') return { accel: forced, reason: `DAY0_ACCEL=${forced}` };
-  if ((HOST_ARCH[hostArch()] ?? hostArch()) !== profile.arch) {
-    return { accel: 'tcg', reason: `host is ${hostArch()}, guest is ${profile.arch}: emulation (TCG)` };
+  if (profile.node_arch !== process.arch) {
+    return { accel: 'tcg', reason: `guest is ${profile.arch}, host is ${process.arch}: emulation (TCG)` };
   }
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
     return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible: TCG (slow)' };
   }
-  if (profile.arch !== 'x86_64') return { accel: 'kvm', reason: '/dev/kvm present (no probe guest for this arch)' };
+  // /dev/kvm alone proves nothing (nested setups hang): without a probe guest for this arch, stay on TCG.
+  if (!profile.qemu.kvm_probe) return { accel: 'tcg', reason: `/dev/kvm present, but ${profile.arch} has no KVM probe guest: TCG (DAY0_ACCEL=kvm forces KVM)` };
   return withTempDir('kvmprobe', async (dir) => {
     const img = join(dir, 'probe.img');
     await writeFile(img, x86ProbeBootSector());

@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bind, Executor } from '../executor/types.js';
+import { bootMode } from '../profiles/boot.js';
 import { qemuArgv, serconBytes, type QemuPlan } from './args.js';
 import { classifyLine, ConsoleTail, type ConsoleFinding } from './console.js';
 
@@ -56,18 +57,23 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const started = Date.now();
   let graceTimer: NodeJS.Timeout | undefined;
 
-  const bios = plan.profile.firmware.bios;
-  if (plan.firmware === 'bios' && bios?.serial_port && !plan.serconFile) {
+  const fw = bootMode(plan.profile, plan.firmware).firmware;
+  if (fw.serial_port && !plan.serconFile) {
     const serconFile = join(watch.workDir, 'sercon-port.bin');
-    await writeFile(serconFile, serconBytes(bios.serial_port));
+    await writeFile(serconFile, serconBytes(fw.serial_port));
     plan = { ...plan, serconFile };
   }
+  if (fw.load === 'pflash' && !plan.uefiVars) plan = { ...plan, uefiVars: join(watch.workDir, 'uefi-vars.fd') };
   let argv = qemuArgv(plan);
-  const p = plan.profile.firmware.uefi;
-  if (plan.firmware === 'uefi') {
-    if (!p?.vars || !plan.uefiVars) throw new Error(`profile ${plan.profile.arch} has no UEFI vars template`);
+  if (fw.load === 'pflash') {
     // Copy the vars template where QEMU runs (it lives in the builder image), then exec QEMU.
-    argv = ['sh', '-c', 'cp "$1" "$2" && shift 2 && exec "$@"', 'sh', p.vars, plan.uefiVars, ...argv];
+    argv = ['sh', '-c', 'cp "$1" "$2" && shift 2 && exec "$@"', 'sh', fw.vars!, plan.uefiVars!, ...argv];
+  }
+  const m = plan.medium;
+  if (m.kind === 'netboot' && m.httpRoot) {
+    // The guest's HTTP server, beside QEMU in the same (private) network namespace: QEMU's user networking maps
+    // 10.0.2.2:80 to 127.0.0.1:80 there. It ends with the container.
+    argv = ['sh', '-c', 'python3 -m http.server 80 --bind 127.0.0.1 --directory "$1" >/dev/null 2>&1 & shift; exec "$@"', 'sh', m.httpRoot, ...argv];
   }
 
   const onStdout = (chunk: string) => {

@@ -3,15 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.js';
+import { reclaimDead, TEMP_DIR_PATTERN } from './stale.js';
 
 export interface TempDir {
   path: string;
   dispose(): Promise<void>;
 }
 
-/** A private (0700) temp dir under `parent` (default: the OS temp dir). */
-export async function makeTempDir(prefix: string, parent = tmpdir()): Promise<TempDir> {
-  const path = await mkdtemp(join(parent, `day0-${prefix}-`));
+/**
+ * A private (0700) temp dir under `parent` (default: the OS temp dir), named `day0-<prefix>-p<pid>-XXXXXX` so that
+ * a later run can tell whose it is. Under an explicit `parent` (a cache or log dir), such dirs left by processes that
+ * died (kill -9) are removed first.
+ */
+export async function makeTempDir(prefix: string, parent?: string): Promise<TempDir> {
+  if (parent !== undefined) await reclaimDead(parent, TEMP_DIR_PATTERN);
+  const path = await mkdtemp(join(parent ?? tmpdir(), `day0-${prefix}-p${process.pid}-`));
   const reg = onCleanup(`temp dir ${path}`, () => rm(path, { recursive: true, force: true }));
   return { path, dispose: () => reg.dispose() };
 }

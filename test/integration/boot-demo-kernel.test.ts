@@ -69,7 +69,7 @@ async function boot(name: string, config: string, marker: string): Promise<BootO
   const workDir = await mkdtemp(join(work, `boot-${name}-`));
   return bootAndWatch(
     exec,
-    { profile, medium: { kind: 'kernel', kernel, initrd, append: APPEND }, firmware: 'bios', accel: accel.accel, fwCfgIgnition: config },
+    { profile, medium: { kind: 'kernel', kernel, initrd, append: APPEND }, firmware: 'bios', accel: accel.accel, platformIgnition: config },
     {
       marker,
       timeoutMs: BOOT_TIMEOUT_MS,

@@ -19,7 +19,7 @@ function day0(args: string[], timeoutMs = 50 * 60_000) {
 
 interface CheckJson {
   passed: boolean;
-  accel: string;
+  accel: Record<string, { accel: string; reason: string }>;
   results: { medium: string; verdict: string; failure?: string; reason?: string; seconds: number; consoleLog: string; lastLines?: string[] }[];
 }
 
@@ -57,8 +57,8 @@ describe('day0 build --check-boot (all x86_64 media)', () => {
   });
 
   it('ends with the verdict table, states the accelerator, and writes JUnit and console logs', () => {
-    expect(res.stdout).toMatch(/acceleration: (tcg|kvm)/);
-    expect(res.stdout).toMatch(/MEDIUM\s+ARTIFACT\s+VERDICT\s+SECONDS/);
+    expect(res.stdout).toMatch(/acceleration x86_64: (tcg|kvm)/);
+    expect(res.stdout).toMatch(/ARCH\s+MEDIUM\s+ARTIFACT\s+VERDICT\s+SECONDS/);
     expect(res.stdout).toContain('8/8 media booted with Ignition applied');
     const junit = readFileSync(join(work, 'junit.xml'), 'utf8');
     expect(junit).toContain('tests="8" failures="0" errors="0"');
@@ -94,7 +94,8 @@ describe('failures are recognised from real boots', () => {
     if (good.code !== 0) throw new Error(`build failed: ${good.stderr}`);
     const iso = join(fw, 'karg', 'x86_64', 'badkarg-live.x86_64.iso');
     const label = /coreos\.liveiso=(\S+)/.exec(execFileSync('node', [DAY0, 'iso', 'kargs', 'show', iso], { encoding: 'utf8' }))![1]!;
-    execFileSync('node', [DAY0, 'iso', 'kargs', 'modify', '--replace', `coreos.liveiso=${label}=NO-SUCH-LABEL`, iso]);
+    // day0.boot_wait: the demo OS waits this long for its root device (default 900 s, for loaded hosts).
+    execFileSync('node', [DAY0, 'iso', 'kargs', 'modify', '--replace', `coreos.liveiso=${label}=NO-SUCH-LABEL`, '--append', 'day0.boot_wait=20', iso]);
     // 3. Not bootable: an empty disk image.
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(fw, 'blank-qemu.x86_64.qcow2'), '64M']);
     const r = day0(['check-boot', '--firmware', 'bios', '--jobs', '3', '--timeout', '600', '--json', '--log-dir', join(fw, 'logs'),

@@ -58,7 +58,7 @@ async function boot(name: string, medium: BootMedium, firmware: Firmware, fwCfg?
     firmware,
     accel,
     ...(firmware === 'uefi' ? { uefiVars: join(workDir, 'vars.fd') } : {}),
-    ...(fwCfg ? { fwCfgIgnition: fwCfg } : {}),
+    ...(fwCfg ? { platformIgnition: fwCfg } : {}),
   }, { marker: MARKER, timeoutMs: BOOT_TIMEOUT_MS, workDir, binds: [{ path: outDir }], capture: { info: INFO }, graceMs: 5000 });
   process.stdout.write(`boot ${name}: ${out.verdict} in ${out.seconds} s${out.reason ? ` (${out.reason})` : ''}\n`);
   if (out.verdict !== 'pass') process.stdout.write(`  last lines:\n    ${out.lastLines.join('\n    ')}\n`);

@@ -1,6 +1,7 @@
 // The live ISO and PXE commands against real tools: ISOs made by xorriso (-R -J, level-1 primary names, like
 // CoreOS live ISOs), checked by xorriso extraction, xz --list, GNU cpio and ignition-validate.
 
+import { readNetworkKeyfiles } from '../../src/live/iso-embed.js';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,7 +122,8 @@ async function cli(...args: string[]): Promise<Buffer> {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'day0-iso-it-'));
   baseIso = join(work, 'base.iso');
-  await makeIso(baseIso, coreosIsoTree().files);
+  // A live image that supports installer config and initramfs networking, as CoreOS's says in coreos/features.json.
+  await makeIso(baseIso, coreosIsoTree({ features: { 'installer-config': true, 'live-initrd-network': true } }).files);
 });
 
 afterAll(async () => {
@@ -280,13 +282,16 @@ describe('iso customize', () => {
     expect(config.ignition.config.merge.map((r) => decode(r.source))).toEqual([await readFile(files.liveA!, 'utf8'), await readFile(files.liveB!, 'utf8')]);
     const byPath = Object.fromEntries(config.storage.files.map((f) => [f.path, f]));
     expect(Object.keys(byPath).sort()).toEqual([
-      '/etc/NetworkManager/system-connections/eth0.nmconnection',
       '/etc/coreos/dest.ign',
       '/etc/coreos/installer.d/0001-day0.yaml',
     ]);
     expect(Object.values(byPath).every((f) => f.mode === 0o600)).toBe(true);
     const yaml = decode(byPath['/etc/coreos/installer.d/0001-day0.yaml']!.contents.source);
     expect(yaml).toContain('dest-device: "/dev/vda"\nignition-file: "/etc/coreos/dest.ign"\nappend-karg:\n  - "console=ttyS0"\ncopy-network: true\n');
+    // Keyfiles go where coreos-installer puts them: the appended initrd's etc/coreos-firstboot-network/.
+    const keyfiles = await readNetworkKeyfiles(out);
+    expect([...keyfiles.keys()]).toEqual(['eth0.nmconnection']);
+    expect(keyfiles.get('eth0.nmconnection')!.toString()).toBe(await readFile(files.keyfile!, 'utf8'));
     // The dest config is the user's plus the CA, wrapped; Ignition accepts it too.
     const dest = join(work, 'dest-out.ign');
     await writeFile(dest, decode(byPath['/etc/coreos/dest.ign']!.contents.source));

@@ -1,18 +1,19 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { build, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
+import { buildAll, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
 import { OutputDir } from '../../build/output.js';
 import { Progress } from '../../build/progress.js';
 import { passed, toJson } from '../../checkboot/report.js';
 import { checkBoot } from '../../checkboot/run.js';
 import { Day0Error } from '../../util/errors.js';
-import { makeContext } from '../context.js';
-import { addCheckBootOptions, collect, firmwaresOf, positiveInt, writeReports, type CheckBootFlags } from './check-boot.js';
+import { makeContexts } from '../context.js';
+import { defaultArch, knownArches, parseArchList } from '../../profiles/platforms.js';
+import { addCheckBootOptions, collect, positiveInt, writeReports, type CheckBootFlags } from './check-boot.js';
 
 interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   ignition?: string;
   format: string;
-  arch: string;
+  arch?: string;
   output: string;
   name?: string;
   authfile?: string;
@@ -29,6 +30,7 @@ interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   engine: 'day0' | 'osbuild';
   ignitionSpecCheck: 'on' | 'off';
   checkBoot?: boolean;
+  wait?: boolean;
   quiet?: boolean;
 }
 
@@ -48,8 +50,8 @@ export function registerBuild(program: Command): void {
     .argument('<image>', 'image reference: docker://HOST/REPO:TAG, HOST/REPO@sha256:…, oci-archive:PATH, oci:DIR[:TAG], containers-storage:REF')
     .option('-i, --ignition <file>', 'Ignition config embedded in the media (validated; never logged)')
     .option('-f, --format <list>', `comma-separated: ${ALL_FORMATS.join(', ')}, or all`, 'iso,pxe')
-    .option('--arch <arch>', 'hardware platform (profiles/<arch>.toml)', 'x86_64')
-    .requiredOption('-o, --output <dir>', 'output directory (artifacts go to DIR/<arch>/, plus DIR/SHA256SUMS and DIR/build.json)')
+    .option('--arch <list>', `hardware platforms: one, a comma-separated list, or all (${knownArches().join(', ')}; default: this host's)`)
+    .requiredOption('-o, --output <dir>', 'output directory (artifacts go to DIR/<arch>/, plus DIR/SHA256SUMS and DIR/build.json for all arches)')
     .option('--name <name>', 'artifact name prefix (default: the image repository name)')
     .option('--authfile <file>', 'registry auth file (podman/skopeo format; default: $REGISTRY_AUTH_FILE or the usual locations)')
     .option('--tls-verify <bool>', 'verify registry TLS (false for a plain-HTTP local registry)', 'true')
@@ -66,35 +68,41 @@ export function registerBuild(program: Command): void {
     .addOption(new Option('--ignition-spec-check <mode>', 'refuse configs the image\'s Ignition cannot parse').choices(['on', 'off']).default('on'))
     .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
     .option('--json', 'print the result as JSON')
+    .option('--wait', 'wait for another day0 build holding the output dir, instead of failing at once')
     .option('-q, --quiet', 'no progress output');
   addCheckBootOptions(cmd, 'with --check-boot: ').addHelpText('after', `
 Examples:
   day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f iso,pxe -o out/
   day0 build oci-archive:my-os.tar -i config.ign -f metal,metal4k,qemu --disk-size 8G -o out/ --check-boot
+  day0 build --arch all --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f all -o out/ --check-boot
 `);
   cmd.action(async (ref: string, f: BuildFlags) => {
     if (!['true', 'false'].includes(f.tlsVerify)) throw new Day0Error(`--tls-verify takes true or false, not "${f.tlsVerify}"`, { fix: '--tls-verify=false' });
-    const ctx = await makeContext(f.arch);
+    const ctxs = await makeContexts(parseArchList(f.arch ?? defaultArch()));
     const progress = Progress.forOptions(f);
     const opts: BuildOptions = {
       ref, formats: parseFormats(f.format), outDir: resolve(f.output), name: f.name, ignitionFile: f.ignition,
       ignitionSpecCheck: f.ignitionSpecCheck, authfile: f.authfile, tlsVerify: f.tlsVerify === 'true', kernel: f.kernel,
       rootfsFormat: f.rootfsFormat, ignitionAreaSize: f.ignitionAreaSize, liveKargAppend: f.liveKargAppend,
       liveKargDelete: f.liveKargDelete, kargAppend: f.kargAppend, diskSizeMib: f.diskSize ? parseSizeMib(f.diskSize) : undefined,
-      rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined, engine: f.engine,
+      rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined, engine: f.engine, wait: Boolean(f.wait),
     };
-    const res = await build(ctx, opts, progress);
-    for (const a of res.artifacts) progress.info(`  ${a.path}  ${(a.size / 2 ** 20).toFixed(1)} MiB`);
+    // Hold the output dir from the first step to the last report (build, boot checks, build.json rewrite).
+    const hold = await OutputDir.open(opts.outDir, { wait: opts.wait, onWait: (pid) => progress.info(`waiting for the day0 build with pid ${pid} to finish …`) });
+    try {
+    const res = await buildAll(ctxs, opts, progress);
+    const artifacts = res.builds.flatMap((b) => b.artifacts);
+    for (const a of artifacts) progress.info(`  ${a.path}  ${(a.size / 2 ** 20).toFixed(1)} MiB`);
     let ok = true;
     if (f.checkBoot) {
-      const media = res.artifacts.filter((a) => ['iso', 'pxe-kernel', 'metal', 'metal4k', 'qemu'].includes(a.kind)).map((a) => join(res.outDir, a.path));
+      const media = artifacts.filter((a) => ['iso', 'pxe-kernel', 'metal', 'metal4k', 'qemu'].includes(a.kind)).map((a) => join(res.outDir, a.path));
       progress.info(`boot-checking ${media.length} media under QEMU …`);
       const logDir = join(res.outDir, 'check-boot');
-      const report = await checkBoot(ctx, {
-        artifacts: media, firmwares: firmwaresOf(f.firmware), timeoutS: f.timeout, jobs: f.jobs,
+      const report = await checkBoot(ctxs[0]!.exec, {
+        artifacts: media, firmware: f.firmware, timeoutS: f.timeout, jobs: f.jobs,
         userConfig: res.ignition,
         expect: { files: f.expectFile, units: f.expectUnit }, logDir,
-        onCellDone: (r) => progress.info(`  ${r.cell.id}: ${r.outcome.verdict}${r.outcome.verdict === 'pass' ? ` in ${r.outcome.seconds} s` : ` (${r.outcome.reason})`}`),
+        onCellDone: (r) => progress.info(`  ${r.cell.arch} ${r.cell.id}: ${r.outcome.verdict}${r.outcome.verdict === 'pass' ? ` in ${r.outcome.seconds} s` : ` (${r.outcome.reason})`}`),
       });
       ok = passed(report);
       res.record.checkBoot = toJson(report);
@@ -109,8 +117,11 @@ Examples:
       await writeReports(report, f.junit, logDir, f.json ? 'none' : 'table');
     }
     if (f.json) process.stdout.write(`${JSON.stringify(res.record, null, 2)}\n`);
-    else if (!f.checkBoot) process.stdout.write(`built ${res.artifacts.length} artifacts in ${res.outDir}\n`);
+    else if (!f.checkBoot) process.stdout.write(`built ${artifacts.length} artifacts in ${res.outDir}\n`);
     process.exitCode = ok ? 0 : 1;
+    } finally {
+      await hold.close();
+    }
   });
 }
 

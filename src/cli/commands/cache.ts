@@ -1,6 +1,8 @@
 // `day0 cache list` and `day0 cache prune`: the content-addressed image cache (blobs, layouts, root filesystems).
 import type { Command } from 'commander';
-import { cachePaths, formatSize, listCache, parseSize, pruneCache } from '../../image/cache.js';
+
+// The implementation is loaded in each action, not here: registering a command must stay cheap (start-up time).
+const load = () => import('../../image/cache.js');
 
 export function registerCache(program: Command): void {
   const cache = program
@@ -12,6 +14,7 @@ export function registerCache(program: Command): void {
     .description('list cached images (least recently used first) with their sizes')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
+      const { cachePaths, formatSize, listCache } = await load();
       const s = await listCache(cachePaths());
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
@@ -20,12 +23,15 @@ export function registerCache(program: Command): void {
       const lines = [`cache: ${s.root}`];
       if (!s.entries.length) lines.push('  (no images)');
       for (const e of s.entries) {
-        const what = [e.hasLayout ? 'layout' : '', e.hasRootfs ? 'rootfs' : ''].filter(Boolean).join('+') || 'metadata';
+        const what = [e.hasLayout ? 'layout' : '', e.hasRootfs ? 'rootfs' : '', e.liveBytes > 0 ? 'live' : ''].filter(Boolean).join('+') || 'metadata';
         lines.push(
-          `  ${e.digest.slice(0, 19)}…  ${formatSize(e.rootfsBytes + e.uniqueBlobBytes).padStart(10)}  ${e.lastUsed.toISOString().slice(0, 19).replace('T', ' ')}  ${what}${e.inUse ? '  IN USE' : ''}  ${e.refs.at(-1) ?? ''}`,
+          `  ${e.digest.slice(0, 19)}…  ${formatSize(e.rootfsBytes + e.liveBytes + e.uniqueBlobBytes).padStart(10)}  ${e.lastUsed.toISOString().slice(0, 19).replace('T', ' ')}  ${what}${e.inUse ? '  IN USE' : ''}  ${e.refs.at(-1) ?? ''}`,
         );
       }
-      lines.push(`total ${formatSize(s.totalBytes)} (blobs ${formatSize(s.blobBytes)}, root filesystems ${formatSize(s.rootfsBytes)}, work dirs ${formatSize(s.tmpBytes)})`);
+      for (const u of s.unmanaged) lines.push(`  ${u.name}/  ${formatSize(u.bytes).padStart(10)}  not day0's cache data (never pruned)`);
+      lines.push(
+        `total ${formatSize(s.totalBytes)} (blobs ${formatSize(s.blobBytes)}, root filesystems ${formatSize(s.rootfsBytes)}, live images ${formatSize(s.liveBytes)}, metadata ${formatSize(s.metaBytes)}, work dirs ${formatSize(s.tmpBytes)}${s.unmanaged.length ? `, unmanaged ${formatSize(s.unmanaged.reduce((a, u) => a + u.bytes, 0))}` : ''})`,
+      );
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
@@ -35,6 +41,7 @@ export function registerCache(program: Command): void {
     .option('--max-size <size>', 'size bound: bytes or K/M/G/T (binary units); 0 empties the cache', '20G')
     .option('--json', 'print JSON')
     .action(async (flags: { maxSize: string; json?: boolean }) => {
+      const { cachePaths, formatSize, parseSize, pruneCache } = await load();
       const max = parseSize(flags.maxSize);
       const r = await pruneCache(max, cachePaths());
       if (flags.json) {

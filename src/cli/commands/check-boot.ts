@@ -1,14 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
 import { formatTable, passed, toJson, toJUnit, type CheckReport } from '../../checkboot/report.js';
 import { checkBoot } from '../../checkboot/run.js';
-import type { Firmware } from '../../qemu/args.js';
+import { BOOT_MODES } from '../../profiles/schema.js';
 import { makeContext } from '../context.js';
 import { Day0Error } from '../../util/errors.js';
 
 export interface CheckBootFlags {
-  firmware: 'bios' | 'uefi' | 'both';
+  firmware: string;
   timeout: number;
   jobs?: number;
   json?: boolean;
@@ -26,14 +26,10 @@ export const positiveInt = (what: string) => (v: string) => {
   return n;
 };
 
-export function firmwaresOf(f: CheckBootFlags['firmware']): Firmware[] {
-  return f === 'both' ? ['bios', 'uefi'] : [f];
-}
-
 /** Options shared by `check-boot` and `build --check-boot`. */
 export function addCheckBootOptions(cmd: Command, prefix = ''): Command {
   return cmd
-    .addOption(new Option(`--firmware <fw>`, `${prefix}firmware to boot under`).choices(['bios', 'uefi', 'both']).default('both'))
+    .option('--firmware <modes>', `${prefix}boot modes to boot under: all (every mode the platform profile has), or a list of ${BOOT_MODES.join(', ')} ("both" = all)`, 'all')
     .option('--timeout <seconds>', `${prefix}seconds each boot may take to reach the marker`, positiveInt('--timeout'), 900)
     .option('--jobs <n>', `${prefix}boots to run at once (default: number of cores)`, positiveInt('--jobs'))
     .option('--expect-file <path>', `${prefix}a path that must exist on the booted system (repeatable)`, collect, [])
@@ -44,6 +40,18 @@ export function addCheckBootOptions(cmd: Command, prefix = ''): Command {
 /** check-boot.json beside the console logs, JUnit when asked, and the report on stdout (table, JSON or nothing). */
 export async function writeReports(report: CheckReport, junit: string | undefined, reportDir: string, print: 'table' | 'json' | 'none'): Promise<void> {
   await writeFile(join(reportDir, 'check-boot.json'), `${JSON.stringify(toJson(report), null, 2)}\n`);
+  // The page a person opens: matrix, phase timelines, console logs (self-contained, no network).
+  const { renderReportHtml } = await import('../../checkboot/html.js');
+  const cells = await Promise.all(report.results.map(async (r) => ({
+    arch: r.cell.arch, cellId: r.cell.id, medium: r.cell.kind, firmware: r.cell.firmware, verdict: r.outcome.verdict,
+    ...(r.outcome.kind ? { kind: r.outcome.kind } : {}), ...(r.outcome.reason ? { reason: r.outcome.reason } : {}),
+    seconds: r.outcome.seconds, phases: r.phases ?? [],
+    consoleLog: r.outcome.consoleLog ? await readFile(r.outcome.consoleLog, 'utf8').catch(() => '') : '',
+    artifact: basename(r.cell.artifact), ...(r.outcome.consoleLog ? { consoleLogPath: relative(reportDir, r.outcome.consoleLog) } : {}),
+  })));
+  const accel = Object.entries(report.accel).map(([a, x]) => `${a}: ${x.accel}`).join(', ');
+  const reasons = Object.entries(report.accel).map(([a, x]) => `${a}: ${x.reason}`).join('; ');
+  await writeFile(join(reportDir, 'check-boot.html'), renderReportHtml({ cells, accel, accelReason: reasons, skipped: report.skipped, generatedAt: new Date().toISOString() }));
   if (junit) await writeFile(resolve(junit), toJUnit(report));
   if (print === 'json') process.stdout.write(`${JSON.stringify(toJson(report), null, 2)}\n`);
   else if (print === 'table') process.stdout.write(`${formatTable(report)}\n`);
@@ -54,17 +62,18 @@ export function registerCheckBoot(program: Command): void {
     .command('check-boot')
     .description('boot media under QEMU and prove the Ignition config applies: a unit merged into the config writes a per-run marker to the console')
     .argument('<artifact...>', 'media from `day0 build`: *.iso, *-live-kernel.<arch> (PXE), *-metal.<arch>.raw, *-metal4k.<arch>.raw, *-qemu.<arch>.qcow2')
-    .option('--arch <arch>', 'platform of the media', 'x86_64')
+    .option('--arch <arch>', 'platform of media whose names do not say (day0 names carry it: NAME-live.<arch>.iso …)')
     .option('--ignition <file>', 'config for media that carry none (qemu images get it through fw_cfg); embedded configs are always read back from the medium')
     .option('--log-dir <dir>', 'where console logs and check-boot.json go (default: beside the first artifact)')
     .option('--json', 'print the report as JSON');
   addCheckBootOptions(cmd).addHelpText('after', `
 Examples:
-  day0 check-boot out/x86_64/demo-live.x86_64.iso --firmware both
-  day0 check-boot out/x86_64/demo-metal.x86_64.raw --expect-file /etc/ipsec.d/my-host-to-host.conf --junit report.xml
+  day0 check-boot out/x86_64/demo-live.x86_64.iso
+  day0 check-boot out/aarch64/demo-live.aarch64.iso out/aarch64/demo-qemu.aarch64.qcow2 --ignition config.ign
+  day0 check-boot out/x86_64/demo-metal.x86_64.raw --firmware bios --expect-file /etc/ipsec.d/my-host-to-host.conf --junit report.xml
 `);
-  cmd.action(async (artifacts: string[], flags: CheckBootFlags & { arch: string }) => {
-    const ctx = await makeContext(flags.arch);
+  cmd.action(async (artifacts: string[], flags: CheckBootFlags & { arch?: string }) => {
+    const { exec } = await makeContext(flags.arch);
     const paths = artifacts.map((a) => resolve(a));
     let userConfig: Buffer | undefined;
     if (flags.ignition) {
@@ -73,8 +82,8 @@ Examples:
       });
     }
     const logDir = resolve(flags.logDir ?? join(dirname(paths[0]!), 'check-boot'));
-    const report = await checkBoot(ctx, {
-      artifacts: paths, firmwares: firmwaresOf(flags.firmware), timeoutS: flags.timeout, jobs: flags.jobs,
+    const report = await checkBoot(exec, {
+      artifacts: paths, firmware: flags.firmware, ...(flags.arch ? { arch: flags.arch } : {}), timeoutS: flags.timeout, jobs: flags.jobs,
       userConfig, expect: { files: flags.expectFile, units: flags.expectUnit }, logDir,
     });
     await writeReports(report, flags.junit, logDir, flags.json ? 'json' : 'table');

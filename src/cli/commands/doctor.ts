@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { runDoctor, type CheckResult } from '../../doctor/checks.js';
-import { makeContext } from '../context.js';
+import type { CheckResult } from '../../doctor/checks.js';
 
 const MARK = { ok: '✔', warn: '!', fail: '✘' } as const;
 
@@ -15,9 +14,11 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('check that this machine can build and boot-check media (podman, builder image, loop devices, disk, QEMU acceleration)')
-    .option('--arch <arch>', 'platform whose QEMU to check', 'x86_64')
+    .option('--arch <arch>', 'platform whose QEMU to check (default: this host\'s)')
     .option('--json', 'print the results as JSON')
-    .action(async (opts: { arch: string; json?: boolean }) => {
+    .action(async (opts: { arch?: string; json?: boolean }) => {
+      // Loaded here, not at the top: registering the command must stay cheap (start-up time).
+      const [{ runDoctor }, { makeContext }] = await Promise.all([import('../../doctor/checks.js'), import('../context.js')]);
       const ctx = await makeContext(opts.arch);
       const results = await runDoctor(ctx);
       const ok = results.every((r) => r.status !== 'fail' || !r.required);

@@ -2,7 +2,6 @@
 // of its contents (only where each problem is).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatResult, validateIgnition } from '../../ignition/validate.js';
 import { Day0Error } from '../../util/errors.js';
 
 export interface ValidateIo {
@@ -33,6 +32,8 @@ async function readConfig(file: string, io: ValidateIo): Promise<Buffer> {
 export async function runIgnitionValidate(file: string, opts: { json?: boolean }, io: ValidateIo = processIo): Promise<number> {
   // Decoding replaces invalid UTF-8 with U+FFFD, as Ignition's JSON reader does.
   const text = new TextDecoder('utf-8').decode(await readConfig(file, io));
+  // Loaded here, not at the top: registering the command must not load the validator (start-up time).
+  const { formatResult, validateIgnition } = await import('../../ignition/validate.js');
   const result = validateIgnition(text);
   const valid = result.errors.length === 0;
   if (opts.json) {

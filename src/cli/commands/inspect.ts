@@ -1,11 +1,7 @@
 // `day0 inspect REF`: resolve, pull, unpack and check a layered OS image; print what a build would start from.
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../config/config.js';
-import { makeExecutor } from '../../executor/index.js';
-import { hostArch } from '../../image/arch.js';
-import { formatInspect, inspectImage } from '../../image/intake.js';
 import { ACCEPTED_FORMS } from '../../image/ref.js';
-import { normalizeArch } from '../../profiles/load.js';
+import { defaultArch, knownArches } from '../../profiles/platforms.js';
 
 /** `--tls-verify=false`, `--tls-verify false`, `--tls-verify` (= true), as podman and skopeo take it. */
 export function parseBool(value: string): boolean {
@@ -16,7 +12,7 @@ export function parseBool(value: string): boolean {
 }
 
 interface InspectFlags {
-  arch: string;
+  arch?: string;
   authfile?: string;
   tlsVerify: boolean;
   kernel?: string;
@@ -29,7 +25,7 @@ export function registerInspect(program: Command): void {
     .command('inspect')
     .description('resolve, pull, verify and unpack a layered OS image, check its boot contract, and print what is in it')
     .argument('<ref>', `image reference: ${ACCEPTED_FORMS.join(' | ')}`)
-    .option('--arch <arch>', 'architecture to select from a multi-arch image (x86_64, aarch64, ppc64le, s390x)', hostArch())
+    .option('--arch <arch>', `architecture to select from a multi-arch image (${knownArches().join(', ')}; default: this host's)`)
     .option('--authfile <file>', 'registry auth file (podman auth.json or pull secret); default: REGISTRY_AUTH_FILE, then podman\'s locations')
     .option('--tls-verify [bool]', 'verify the registry\'s TLS certificate; --tls-verify=false for a plain-HTTP registry', parseBool, true)
     .option('--kernel <version>', 'kernel to use when the image has several (/usr/lib/modules/<version>)')
@@ -41,9 +37,16 @@ Examples:
   day0 inspect --arch aarch64 --authfile pull-secret.json quay.io/org/os:stable
   day0 inspect oci-archive:demo-layered.oci.tar --json`)
     .action(async (ref: string, flags: InspectFlags) => {
+      // Loaded here, not at the top: registering the command must stay cheap (start-up time).
+      const [{ loadConfig }, { makeExecutor }, { formatInspect, inspectImage }, { normalizeArch }] = await Promise.all([
+        import('../../config/config.js'),
+        import('../../executor/index.js'),
+        import('../../image/intake.js'),
+        import('../../profiles/load.js'),
+      ]);
       const cfg = loadConfig();
       const exec = makeExecutor(cfg);
-      const arch = normalizeArch(flags.arch);
+      const arch = normalizeArch(flags.arch ?? defaultArch());
       const report = await inspectImage({ exec }, ref, {
         arch,
         tlsVerify: flags.tlsVerify !== false,

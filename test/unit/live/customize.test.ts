@@ -7,6 +7,7 @@ import { writeCpio } from '../../../src/formats/cpio.js';
 import { unpackInitrd } from '../../../src/formats/ignition-initrd.js';
 import {
   buildLiveIgnition,
+  buildLiveInitrdFiles,
   DEST_IGNITION_PATH,
   INSTALLER_CONFIG_PATH,
   installerConfigYaml,
@@ -56,23 +57,21 @@ describe('buildLiveIgnition', () => {
     expect(c.storage).toBeUndefined();
   });
 
-  it('writes keyfiles to NetworkManager system-connections mode 0600, and CAs to ignition.security', () => {
+  it('keeps keyfiles out of the live config (they go into the initrd), and writes CAs to ignition.security', () => {
     const c = parse(buildLiveIgnition(inputs({
       liveConfigs: [{ name: 'a', data: LIVE_A }],
       keyfiles: [{ name: '/tmp/x/eth0.nmconnection', data: KEYFILE }],
       cas: [{ name: 'ca.pem', data: CA }],
     })));
-    const kf = file(c, '/etc/NetworkManager/system-connections/eth0.nmconnection')!;
-    expect(kf.mode).toBe(0o600);
-    expect(decode(kf.contents)).toEqual(KEYFILE);
+    expect(c.storage).toBeUndefined();
     expect(c.ignition.security!.tls.certificateAuthorities.map(decode)).toEqual([CA]);
     expect(c.ignition.config!.merge.map(decode)).toEqual([LIVE_A]);
   });
 
   it('refuses two keyfiles with the same name', () => {
-    expect(() => buildLiveIgnition(inputs({
+    expect(() => buildLiveInitrdFiles(inputs({
       keyfiles: [{ name: 'a/eth0.nmconnection', data: KEYFILE }, { name: 'b/eth0.nmconnection', data: KEYFILE }],
-    }))).toThrow(/both be written to/);
+    }))).toThrow(/two keyfiles are named eth0\.nmconnection/);
   });
 
   it('writes the installer config and the dest config for --dest-*', () => {
@@ -169,7 +168,7 @@ describe('isoCustomize / pxeCustomize', () => {
   it('honours features.json "installer-config": false', async () => {
     const iso = join(dir, 'live.iso');
     await writeFile(iso, coreosIsoImage({ ignitionAreaSize: 65536, features: { 'installer-config': false } }));
-    await expect(isoCustomize(iso, { destDevice: '/dev/sda', compression: 'gzip' })).rejects.toThrow(/does not support installer configuration/);
+    await expect(isoCustomize(iso, { destDevice: '/dev/sda', compression: 'gzip' })).rejects.toThrow(/does not support customizing installer configuration/);
   });
 
   it('names a missing input file', async () => {

@@ -1,25 +1,35 @@
-// The disk build plan: every format × sector size is a manifest that real osbuild's schemas accept; broken
-// manifests are rejected with the offending path; partition offsets and alignment for 512 and 4096.
+// The disk build plan: every format × sector size × profile is a manifest that real osbuild's schemas accept;
+// broken manifests are rejected with the offending path; partition offsets and alignment for 512 and 4096; the
+// bootloader stages follow the profile's boot modes (GRUB BIOS core + EFI on x86_64, EFI only on aarch64).
 import { describe, expect, test } from 'vitest';
-import { DISK_FORMATS, FORMATS, generateDiskManifest, seededUuid, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
-import { bootGrubCfg, grubQuote } from '../../../src/manifest/grub.js';
+import { DISK_FORMATS, diskKargs, FORMATS, generateDiskManifest, outputFileName, seededUuid, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
+import { bootGrubCfg, efiStubGrubCfg, grubQuote } from '../../../src/manifest/grub.js';
 import { gptEntrySectors, planLayout, type SectorSize } from '../../../src/manifest/layout.js';
 import type { Manifest, Stage } from '../../../src/manifest/types.js';
 import { assertValidManifest, formatPath, osbuildReferenceDir, validateManifest } from '../../../src/manifest/validate.js';
-import { loadProfile } from '../../../src/profiles/load.js';
+import { bootModes } from '../../../src/profiles/boot.js';
+import { consoleKarg, parseConsole } from '../../../src/profiles/console.js';
+import type { Profile } from '../../../src/profiles/schema.js';
+import { EACH_PROFILE, profile as profileOf } from '../../helpers/profiles.js';
 
-const profile = await loadProfile('x86_64');
+const profile = profileOf('x86_64');
+
+/** A fake GRUB EFI image per EFI boot mode of the profile, keyed by its efi_boot_file. */
+function efiBinaries(p: Profile): Record<string, Buffer> {
+  return Object.fromEntries(bootModes(p).filter((m) => m.disk === 'grub2-efi').map((m) => [m.efi_boot_file!, Buffer.from(`MZ fake ${m.efi_boot_file}`)]));
+}
 
 function input(over: Partial<DiskPlanInput> = {}): DiskPlanInput {
+  const p = over.profile ?? profile;
   return {
-    profile,
+    profile: p,
     name: 'demo',
     formats: ['metal'],
     ignition: Buffer.from('{"ignition":{"version":"3.3.0"}}'),
     kernel: { version: '6.1.0-28-amd64', vmlinuz: '/usr/lib/modules/6.1.0-28-amd64/vmlinuz', initramfs: '/usr/lib/modules/6.1.0-28-amd64/initramfs.img' },
     image: { id: `sha256:${'a'.repeat(64)}`, name: 'localhost:5000/day0/demo-layered', digest: `sha256:${'b'.repeat(64)}` },
     builder: { id: `sha256:${'c'.repeat(64)}`, name: 'localhost/day0/builder:latest' },
-    efiBinary: Buffer.from('MZ fake EFI'),
+    efiBinaries: efiBinaries(p),
     seed: 'unit-test',
     ...over,
   };
@@ -116,7 +126,11 @@ describe('platforms, kernel arguments and the first-boot config', () => {
     expect(grubQuote('a=$x')).toBe("'a=$x'");
     expect(grubQuote("it's")).toBe("'it'\\''s'");
     expect(() => generateDiskManifest(input({ kargAppend: ['two words'] }))).toThrow(/whitespace/);
-    expect(bootGrubCfg({ title: 'x', kernelVersion: 'v', vmlinuz: 'k', initramfs: 'i', kargs: [], consoles: ['tty0'] })).not.toContain('serial');
+    const cfg = (c: string) => bootGrubCfg({ title: 'x', kernelVersion: 'v', vmlinuz: 'k', initramfs: 'i', kargs: [], console: parseConsole(c) });
+    expect(cfg('ttyAMA0')).not.toContain('serial');
+    expect(cfg('ttyAMA0')).toContain('terminal_output console');
+    expect(cfg('hvc0')).not.toContain('serial');
+    expect(cfg('ttyS0,115200n8')).toContain('serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n');
   });
 
   test('UUIDs are reproducible from the seed and version-4 shaped', () => {
@@ -195,6 +209,7 @@ describe('partition layout', () => {
       expect(parts.map((p) => [p.start, p.size])).toEqual(outputs[0]!.layout.partitions.map((p) => [p.start, p.size]));
       const mkfs = stages.filter((s) => s.type.startsWith('org.osbuild.mkfs.'));
       expect(mkfs.map((s) => [s.devices!.device!.options!.start, s.devices!.device!.options!.size])).toEqual(outputs[0]!.layout.partitions.slice(1).map((p) => [p.start, p.size]));
+      expect(outputs[0]!.layout.partitions.slice(1)).toEqual(outputs[0]!.layout.partitions.filter((p) => p.filesystem));
       expect((stages[0]!.options as { size: string }).size).toBe(String(4096 * 1048576));
     }
   });
@@ -203,5 +218,188 @@ describe('partition layout', () => {
     expect(() => planLayout(profile, { sectorSize: 512, diskSizeMib: 400 })).toThrow(/too small/);
     expect(() => planLayout(profile, { sectorSize: 512, diskSizeMib: 1000.5 })).toThrow(/whole number of MiB/);
     expect(() => planLayout(profile, { sectorSize: 2048 as SectorSize, diskSizeMib: 4096 })).toThrow(/2048-byte sectors/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Every profile: the plan follows the profile's partitions and boot modes.
+
+const inlineData = (m: Manifest, id: string): Buffer => {
+  const items = m.sources!['org.osbuild.inline']!.items as Record<string, { data: string }>;
+  return Buffer.from(items[id]!.data, 'base64');
+};
+
+/** The file copied to `to` by a copy stage of `pipeline`, read from the inline sources. */
+function copiedFile(m: Manifest, pipeline: string, to: string): Buffer | undefined {
+  for (const s of stagesOf(m, pipeline)) {
+    if (s.type !== 'org.osbuild.copy') continue;
+    const path = (s.options as { paths: { from: string; to: string }[] }).paths.find((x) => x.to === to);
+    if (path?.from.startsWith('input://files/')) return inlineData(m, path.from.slice('input://files/'.length));
+  }
+  return undefined;
+}
+
+describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
+  const mk = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest(input({ profile: p, ...over }));
+  const efi = bootModes(p).filter((m) => m.disk === 'grub2-efi');
+  const bios = bootModes(p).filter((m) => m.disk === 'grub2-bios');
+  const cases: [DiskFormat, SectorSize][] = DISK_FORMATS.flatMap((f) => p.disk.sector_sizes.map((ss) => [f, ss] as [DiskFormat, SectorSize]));
+
+  test.each(cases)('%s at %i-byte sectors validates against the osbuild schemas', (format, sectorSize) => {
+    const { manifest, outputs } = mk({ formats: [format], sectorSize });
+    const r = validateManifest(manifest);
+    expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)).toEqual([]);
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.layout.sectorSize).toBe(sectorSize);
+    expect(outputs[0]!.fileName).toBe(outputFileName('demo', format, arch));
+    expect(outputs[0]!.fileName).toBe(`demo-${format}.${arch}.${FORMATS[format].ext}`);
+    for (const pl of manifest.pipelines) for (const s of pl.stages) for (const d of Object.values(s.devices ?? {})) expect(d.options?.['sector-size']).toBe(sectorSize);
+  });
+
+  test('all formats in one manifest validate, with shared trees', () => {
+    const { manifest } = mk({ formats: [...DISK_FORMATS], rootFs: 'ext4', kargAppend: ['quiet'] });
+    assertValidManifest(manifest);
+    expect(manifest.pipelines.map((x) => x.name)).toEqual(['build', 'tree', ...(efi.length ? ['efi-tree'] : []), 'boot-metal', 'boot-qemu', 'boot-vmware', 'boot-azure',
+      'metal', 'metal4k', 'raw-qemu', 'qemu', 'raw-vmware', 'vmware', 'raw-azure', 'azure']);
+  });
+
+  test.each(p.disk.sector_sizes)('the raw disk at %i-byte sectors: the profile partitions, their filesystems, then the boot modes\' bootloader stages', (ss) => {
+    const { manifest, outputs } = mk({ formats: ['metal'], sectorSize: ss as SectorSize });
+    const stages = stagesOf(manifest, 'metal');
+    const layout = outputs[0]!.layout;
+    const fsParts = layout.partitions.filter((x) => x.filesystem);
+    const mkfsType = { vfat: 'org.osbuild.mkfs.fat', ext4: 'org.osbuild.mkfs.ext4', xfs: 'org.osbuild.mkfs.xfs' } as const;
+    const biosHere = bios.filter((m) => (m.sector_sizes as number[]).includes(ss));
+    expect(stages.map((s) => s.type)).toEqual([
+      'org.osbuild.truncate', 'org.osbuild.sfdisk',
+      ...fsParts.map((x) => mkfsType[x.filesystem!]),
+      ...fsParts.map(() => 'org.osbuild.copy'),
+      ...biosHere.map(() => 'org.osbuild.grub2.inst'),
+    ]);
+    const sfdisk = stages[1]!.options as { label: string; partitions: { name: string; type: string; start: number; size: number }[] };
+    expect(sfdisk.label).toBe('gpt');
+    expect(sfdisk.partitions.map((x) => x.name)).toEqual(p.disk.partitions.map((x) => x.name));
+    expect(sfdisk.partitions.map((x) => x.type)).toEqual(p.disk.partitions.map((x) => x.type.toUpperCase()));
+    const bootNumber = layout.partitions.findIndex((x) => x.mountpoint === '/boot');
+    for (const [i, m] of biosHere.entries()) {
+      expect(stages[stages.length - biosHere.length + i]!.options).toMatchObject({
+        platform: m.grub_target, location: layout.partitions.find((x) => x.role === 'bios-boot')!.start,
+        prefix: { type: 'partition', partlabel: 'gpt', number: bootNumber, path: '/grub2' }, 'sector-size': ss,
+      });
+    }
+    // copies: the root tree to /, the ESP tree to the ESP, the platform's boot tree to /boot
+    const sources = stages.filter((s) => s.type === 'org.osbuild.copy').map((s) => (s.inputs!.tree as { references: string[] }).references[0]);
+    expect(sources).toEqual(fsParts.map((x) => (x.mountpoint === '/' ? 'name:tree' : x.role === 'esp' ? 'name:efi-tree' : 'name:boot-metal')));
+  });
+
+  test('efi-tree: EFI/BOOT/<efi_boot_file> of each EFI boot mode (the image given) and the grub.cfg stub', () => {
+    const { manifest } = mk({ formats: ['metal'] });
+    if (efi.length === 0) {
+      expect(manifest.pipelines.map((x) => x.name)).not.toContain('efi-tree');
+      return;
+    }
+    const bins = efiBinaries(p);
+    for (const m of efi) expect(copiedFile(manifest, 'efi-tree', `tree:///EFI/BOOT/${m.efi_boot_file}`)).toEqual(bins[m.efi_boot_file!]);
+    expect(copiedFile(manifest, 'efi-tree', 'tree:///EFI/BOOT/grub.cfg')?.toString()).toBe(efiStubGrubCfg());
+    const to = stagesOf(manifest, 'efi-tree').flatMap((s) => ((s.options as { paths?: { to?: string }[] }).paths ?? []).map((x) => x.to ?? ''));
+    expect(to.filter((t) => /\.EFI$/.test(t)).sort()).toEqual(efi.map((m) => `tree:///EFI/BOOT/${m.efi_boot_file}`).sort());
+  });
+
+  test('a missing GRUB EFI image is refused, naming its file', () => {
+    for (const m of efi) {
+      const bins = efiBinaries(p);
+      delete bins[m.efi_boot_file!];
+      expect(() => mk({ efiBinaries: bins })).toThrow(new RegExp(`no GRUB EFI image given for ${m.efi_boot_file!.replace('.', '\\.')}`));
+    }
+  });
+
+  test('boot-<platform>: GRUB modules of the BIOS modes only; grub.cfg with the profile console and every console= argument', () => {
+    const { manifest } = mk({ formats: ['metal', 'qemu'] });
+    const boot = stagesOf(manifest, 'boot-metal');
+    const grubDirs = boot.flatMap((s) => ((s.options as { paths?: { from?: string }[] }).paths ?? []).map((x) => x.from ?? '')).filter((f) => f.startsWith('input://build/usr/lib/grub/'));
+    expect(grubDirs).toEqual(bios.map((m) => `input://build/usr/lib/grub/${m.grub_target}/`));
+    for (const platform of ['metal', 'qemu']) {
+      const cfg = copiedFile(manifest, `boot-${platform}`, 'tree:///grub2/grub.cfg')!.toString();
+      const linux = cfg.split('\n').find((l) => l.trim().startsWith('linux '))!;
+      for (const d of p.console.devices) expect(linux).toContain(` ${consoleKarg(parseConsole(d))} `);
+      for (const a of p.kernel.args) expect(linux).toContain(` ${grubQuote(a)} `);
+      expect(linux).toContain(` ignition.platform.id=${platform} `);
+      const uart = parseConsole(p.console.devices.at(-1)!).kind === 'ns16550';
+      expect(cfg.includes('serial --unit=')).toBe(uart);
+    }
+  });
+
+  test('diskKargs: root by label, disk args, every profile arg, the platform, extras', () => {
+    const layout = planLayout(p, { sectorSize: 512, diskSizeMib: 4096 });
+    expect(diskKargs(p, layout, 'qemu', ['quiet'])).toEqual(['root=LABEL=root', ...p.kernel.disk_args, ...p.kernel.args, 'ignition.platform.id=qemu', 'quiet']);
+  });
+
+  test.each(p.disk.sector_sizes)('layout at %i-byte sectors: 1 MiB aligned, in order, root takes the rest', (ss) => {
+    const l = planLayout(p, { sectorSize: ss as SectorSize, diskSizeMib: 4096 });
+    const perMiB = 1048576 / ss;
+    const fixed = p.disk.partitions.reduce((a, x) => a + x.size_mib, 0);
+    expect(l.partitions.map((x) => [x.name, x.size / perMiB])).toEqual(p.disk.partitions.map((x) => [x.name, x.size_mib || 4096 - fixed - 2]));
+    let prevEnd = l.firstUsable - 1;
+    for (const x of l.partitions) {
+      expect(x.start % perMiB).toBe(0);
+      expect(x.start).toBeGreaterThan(prevEnd);
+      prevEnd = x.start + x.size - 1;
+    }
+    expect(prevEnd).toBeLessThanOrEqual(l.lastUsable);
+    expect(l.partitions.map((x) => x.role ?? null)).toEqual(p.disk.partitions.map((x) => x.role ?? null));
+  });
+});
+
+describe('aarch64 disk plan: UEFI only', () => {
+  const a = profileOf('aarch64');
+  const all = generateDiskManifest(input({ profile: a, formats: [...DISK_FORMATS] }));
+  const text = JSON.stringify(all.manifest);
+
+  test('no BIOS-BOOT partition, no grub2.inst stage, no i386-pc modules', () => {
+    for (const f of ['metal', 'metal4k', 'raw-qemu']) {
+      const sfdisk = stagesOf(all.manifest, f)[1]!.options as { partitions: { name: string; type: string }[] };
+      expect(sfdisk.partitions.map((x) => x.name)).toEqual(['EFI-SYSTEM', 'boot', 'root']);
+      expect(sfdisk.partitions.some((x) => x.type === '21686148-6449-6E6F-744E-656564454649')).toBe(false);
+    }
+    for (const pl of all.manifest.pipelines) expect(pl.stages.map((s) => s.type)).not.toContain('org.osbuild.grub2.inst');
+    expect(text).not.toContain('i386-pc');
+    expect(text).not.toContain('BIOS-BOOT');
+  });
+
+  test('EFI/BOOT/BOOTAA64.EFI in the efi-tree (and no BOOTX64.EFI)', () => {
+    expect(copiedFile(all.manifest, 'efi-tree', 'tree:///EFI/BOOT/BOOTAA64.EFI')?.toString()).toBe('MZ fake BOOTAA64.EFI');
+    expect(text).not.toContain('BOOTX64');
+  });
+
+  test('grub.cfg talks on the firmware console; the kernel on ttyAMA0', () => {
+    const cfg = copiedFile(all.manifest, 'boot-metal', 'tree:///grub2/grub.cfg')!.toString();
+    expect(cfg).toContain('terminal_input console\nterminal_output console\n');
+    expect(cfg).not.toContain('serial');
+    expect(cfg).toContain('console=ttyAMA0,115200n8');
+    expect(cfg).not.toContain('ttyS0');
+  });
+
+  test('the ESP starts at 1 MiB (partition 1), boot is partition 2', () => {
+    const l = all.outputs.find((o) => o.format === 'metal')!.layout;
+    expect(l.partitions.map((x) => [x.number, x.name, x.offsetBytes / 1048576])).toEqual([[1, 'EFI-SYSTEM', 1], [2, 'boot', 128], [3, 'root', 512]]);
+  });
+
+  test('file names carry the arch', () => {
+    expect(all.outputs.map((o) => o.fileName)).toEqual(['demo-metal.aarch64.raw', 'demo-metal4k.aarch64.raw', 'demo-qemu.aarch64.qcow2', 'demo-vmware.aarch64.vmdk', 'demo-azure.aarch64.vhd']);
+  });
+});
+
+describe('x86_64 disk plan: BIOS GRUB on 512-byte disks, EFI on all', () => {
+  test('EFI/BOOT/BOOTX64.EFI in the efi-tree', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal'] }));
+    expect(copiedFile(manifest, 'efi-tree', 'tree:///EFI/BOOT/BOOTX64.EFI')?.toString()).toBe('MZ fake BOOTX64.EFI');
+  });
+
+  test('metal4k (4096-byte sectors) gets no BIOS GRUB: the bios mode boots 512-byte disks only', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal', 'metal4k'] }));
+    expect(stagesOf(manifest, 'metal').map((s) => s.type)).toContain('org.osbuild.grub2.inst');
+    expect(stagesOf(manifest, 'metal4k').map((s) => s.type)).not.toContain('org.osbuild.grub2.inst');
+    // the BIOS-BOOT partition stays in the layout (same partition table as metal)
+    expect((stagesOf(manifest, 'metal4k')[1]!.options as { partitions: { name: string }[] }).partitions[0]!.name).toBe('BIOS-BOOT');
   });
 });

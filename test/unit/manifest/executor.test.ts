@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Executor, RunResult, RunSpec } from '../../../src/executor/types.js';
 import { generateDiskManifest, type DiskPlanInput } from '../../../src/manifest/disk.js';
-import { loadProfile } from '../../../src/profiles/load.js';
+import { bootModes } from '../../../src/profiles/boot.js';
+import type { Profile } from '../../../src/profiles/schema.js';
 import { locate } from '../../../src/stages/copy.js';
 import { coreModules, grubPrefix } from '../../../src/stages/grub2-inst.js';
 import { mkfsExt4Argv } from '../../../src/stages/mkfs-ext4.js';
@@ -16,8 +17,10 @@ import { qemuImgArgv } from '../../../src/stages/qemu.js';
 import { pipelinesFor, runManifest, runManifestWithOsbuild } from '../../../src/stages/run-manifest.js';
 import { sfdiskScript } from '../../../src/stages/sfdisk.js';
 import type { StageEnv } from '../../../src/stages/types.js';
+import { EACH_PROFILE, profile as profileOf } from '../../helpers/profiles.js';
 
-const profile = await loadProfile('x86_64');
+const profile = profileOf('x86_64');
+const efiBinaries = (p: Profile) => Object.fromEntries(bootModes(p).filter((m) => m.disk === 'grub2-efi').map((m) => [m.efi_boot_file!, Buffer.from('EFI')]));
 const plan = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest({
   profile,
   name: 'demo',
@@ -26,7 +29,7 @@ const plan = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest({
   kernel: { version: '6.1', vmlinuz: '/usr/lib/modules/6.1/vmlinuz', initramfs: '/usr/lib/modules/6.1/initramfs.img' },
   image: { id: `sha256:${'a'.repeat(64)}`, name: 'r/demo', digest: `sha256:${'b'.repeat(64)}` },
   builder: { id: `sha256:${'c'.repeat(64)}`, name: 'builder' },
-  efiBinary: Buffer.from('EFI'),
+  efiBinaries: efiBinaries(over.profile ?? profile),
   seed: 'x',
   ...over,
 });
@@ -124,6 +127,32 @@ describe('runManifest', () => {
     m2.pipelines[2]!.stages.push({ type: 'org.osbuild.rpm' });
     await expect(runManifest(m2, { exec: rec, workDir: work, containers: { [`sha256:${'a'.repeat(64)}`]: { dir: '/r' }, [`sha256:${'c'.repeat(64)}`]: { builder: true } }, validate: false }))
       .rejects.toThrow(/org\.osbuild\.rpm .* is not implemented by day0's executor/);
+  });
+});
+
+describe.each(EACH_PROFILE)('runManifest over the %s plan', (arch, p) => {
+  const hasBios = bootModes(p).some((m) => m.disk === 'grub2-bios');
+
+  test('metal + metal4k + qemu run through: filesystems once per sector size, BIOS GRUB only where a mode needs it', async () => {
+    const { manifest } = plan({ profile: p, formats: ['metal', 'metal4k', 'qemu'] });
+    const rec = new Recorder();
+    await runManifest(manifest, {
+      exec: rec,
+      workDir: work,
+      containers: { [`sha256:${'a'.repeat(64)}`]: { dir: '/srv/rootfs' }, [`sha256:${'c'.repeat(64)}`]: { builder: true } },
+      validate: true,
+    });
+    const tools = rec.tools();
+    const perSize = p.disk.sector_sizes.length;
+    expect(tools.filter((t) => t === 'mkfs.xfs')).toHaveLength(perSize);
+    expect(tools.filter((t) => t === 'mkfs.fat')).toHaveLength(perSize);
+    expect(tools.filter((t) => t === 'sfdisk')).toHaveLength(3);
+    // BIOS GRUB (grub-mkimage + boot.img patch) only on the 512-byte disks of a platform with a BIOS mode
+    const biosDisks = hasBios ? 2 : 0; // metal and the qemu disk; never metal4k
+    expect(tools.filter((t) => t === 'grub-patch')).toHaveLength(biosDisks);
+    expect(rec.text().includes('i386-pc')).toBe(hasBios);
+    expect(tools.at(-1)).toBe('qemu-img');
+    expect(rec.calls.at(-1)!.argv.at(-1)).toMatch(new RegExp(`trees/qemu/demo-qemu\\.${arch}\\.qcow2$`));
   });
 });
 

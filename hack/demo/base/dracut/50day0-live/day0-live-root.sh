@@ -16,10 +16,13 @@ done
 label=$(sed -n 's/.*coreos\.liveiso=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$label" ] || { say "no root.squashfs/root.erofs in the initramfs and no coreos.liveiso=<label>"; exit 1; }
 dev=/dev/disk/by-label/$label
+# A loaded host may take minutes to show the device: wait day0.boot_wait=SECONDS (default 900).
+wait_s=$(sed -n 's/.*day0\.boot_wait=\([0-9]*\).*/\1/p' /proc/cmdline)
+wait_s=${wait_s:-900}
 i=0
 while [ ! -e "$dev" ]; do
     i=$((i + 1))
-    [ "$i" -le 240 ] || { say "no device labelled $label after 120 s"; exit 1; }
+    [ "$i" -le $((wait_s * 2)) ] || { say "no device labelled $label after $wait_s s"; exit 1; }
     sleep 0.5
 done
 mkdir -p /run/day0-live/media

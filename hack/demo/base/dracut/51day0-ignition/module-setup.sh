@@ -6,7 +6,7 @@
 check() { return 0; }
 depends() { echo ignition; }
 install() {
-    inst_multiple mount umount cp rm mkdir sleep
+    inst_multiple mount umount cp rm mkdir sleep sed cat
     inst_script "$moddir/setfiles-shim.sh" /usr/sbin/setfiles
     inst_script "$moddir/day0-ignition-user.sh" /usr/sbin/day0-ignition-user
     inst_script "$moddir/day0-firstboot-complete.sh" /usr/sbin/day0-firstboot-complete

@@ -1,0 +1,183 @@
+// The live ISO's build plan, as data: the ISO tree, the bootloader images to make, the El Torito entries, the
+// embed areas and the xorriso invocation, all derived purely from (profile, boot artifacts, options). Unit-tested
+// per profile; src/media/iso.ts executes it. (Modelled on osbuild's org.osbuild.xorrisofs stage options.)
+import { bootModes, type NamedBootMode } from '../profiles/boot.js';
+import type { Profile } from '../profiles/schema.js';
+import { grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson, type ConfigWithArea } from './iso-layout.js';
+
+/** Where a file of the ISO tree comes from. */
+export type TreeSource =
+  /** A file on the host (the kernel, initramfs and rootfs.img of the build). */
+  | { kind: 'file'; from: string }
+  /** A file inside the builder image (bootloader binaries from Debian packages). */
+  | { kind: 'builder-file'; from: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'zeros'; size: number }
+  /** The output of one of the plan's steps. */
+  | { kind: 'step'; id: string };
+
+export interface TreeEntry {
+  path: string;
+  source: TreeSource;
+  mode?: number;
+}
+
+/** Bootloader images made before the ISO is assembled, in the builder. */
+export type IsoStep =
+  | { kind: 'grub-mkimage'; id: string; target: string; modules: string[]; prefix: string; embeddedConfig: string }
+  /** A FAT image (mkfs.fat + mtools, nothing mounted) holding step outputs at the given paths. */
+  | { kind: 'fat-image'; id: string; label: string; files: { path: string; step: string }[] };
+
+export type ElToritoEntry =
+  | { platform: 'bios'; image: string; catalog: string; loadSize: number; bootInfoTable: boolean }
+  | { platform: 'efi'; image: string };
+
+export interface IsoPlan {
+  volumeLabel: string;
+  tree: TreeEntry[];
+  steps: IsoStep[];
+  elTorito: ElToritoEntry[];
+  /** Hybrid (USB stick) layout: isohybrid MBR boot code (BIOS) and/or a GPT/MBR entry for the EFI image. */
+  hybrid: { mbr?: string; efiPartition: 'gpt-basdat' | 'appended' | 'none' };
+  /** The embed areas coreos-installer reads back. */
+  embed: {
+    ignition: { file: string; size: number };
+    kargs: { default: string; size: number; files: { path: string; offset: number }[] };
+  };
+  /** xorriso argv with two placeholders: {@link TREE} and {@link OUT}. */
+  xorriso: string[];
+}
+
+export const TREE = '@TREE@';
+export const OUT = '@OUT@';
+
+/** Files of Debian's isolinux/syslinux-common packages in the builder image. */
+export const ISOLINUX = {
+  bin: '/usr/lib/ISOLINUX/isolinux.bin',
+  mbr: '/usr/lib/ISOLINUX/isohdpfx.bin',
+  ldlinux: '/usr/lib/syslinux/modules/bios/ldlinux.c32',
+} as const;
+
+export interface IsoPlanInput {
+  profile: Profile;
+  /** Boot artifacts on the host. */
+  kernel: string;
+  initramfs: string;
+  /** The PXE rootfs.img (cpio with root.squashfs first), placed as images/pxeboot/rootfs.img. */
+  rootfsCpio: string;
+  volumeLabel: string;
+  kargs: string;
+  ignitionAreaSize: number;
+  /** Extra text files (e.g. coreos/features.json), path → content. */
+  extraFiles?: Record<string, string>;
+}
+
+/** What one boot mode contributes to the ISO. */
+interface ModeContribution {
+  tree: TreeEntry[];
+  steps: IsoStep[];
+  elTorito: ElToritoEntry[];
+  kargsFile?: { path: string; cfg: ConfigWithArea };
+  mbr?: string;
+  efi?: boolean;
+}
+
+function contribution(p: Profile, m: NamedBootMode, i: IsoPlanInput): ModeContribution {
+  const areaSize = p.live.kargs_area_size;
+  switch (m.iso) {
+    case 'isolinux': {
+      const cfg = isolinuxCfg(p, i.kargs, areaSize);
+      return {
+        tree: [
+          { path: 'isolinux/isolinux.bin', source: { kind: 'builder-file', from: ISOLINUX.bin } },
+          { path: 'isolinux/ldlinux.c32', source: { kind: 'builder-file', from: ISOLINUX.ldlinux } },
+          { path: ISO_PATHS.isolinuxCfg, source: { kind: 'text', text: cfg.text } },
+        ],
+        steps: [],
+        elTorito: [{ platform: 'bios', image: 'isolinux/isolinux.bin', catalog: 'isolinux/boot.cat', loadSize: 4, bootInfoTable: true }],
+        kargsFile: { path: ISO_PATHS.isolinuxCfg, cfg },
+        mbr: ISOLINUX.mbr,
+      };
+    }
+    case 'efiboot': {
+      const cfg = grubCfg(p, i.kargs, areaSize);
+      const bin = `grub-${m.name}`;
+      return {
+        tree: [
+          { path: ISO_PATHS.grubCfg, source: { kind: 'text', text: cfg.text } },
+          { path: ISO_PATHS.efiboot, source: { kind: 'step', id: 'efiboot' } },
+        ],
+        steps: [
+          { kind: 'grub-mkimage', id: bin, target: m.grub_target!, modules: m.grub_modules, prefix: '/EFI/BOOT', embeddedConfig: grubEfiEmbeddedCfg(i.volumeLabel) },
+          { kind: 'fat-image', id: 'efiboot', label: 'EFIBOOT', files: [{ path: `EFI/BOOT/${m.efi_boot_file!}`, step: bin }] },
+        ],
+        elTorito: [{ platform: 'efi', image: ISO_PATHS.efiboot }],
+        kargsFile: { path: ISO_PATHS.grubCfg, cfg },
+        efi: true,
+      };
+    }
+    case 'none':
+      return { tree: [], steps: [], elTorito: [] };
+  }
+}
+
+export function planIso(i: IsoPlanInput): IsoPlan {
+  const p = i.profile;
+  const parts = bootModes(p).map((m) => contribution(p, m, i));
+  const kargsFiles = parts.flatMap((c) => (c.kargsFile ? [c.kargsFile] : []));
+  const tree: TreeEntry[] = [
+    { path: ISO_PATHS.kernel, source: { kind: 'file', from: i.kernel } },
+    { path: ISO_PATHS.initrd, source: { kind: 'file', from: i.initramfs } },
+    { path: ISO_PATHS.rootfs, source: { kind: 'file', from: i.rootfsCpio } },
+    { path: ISO_PATHS.ignition, source: { kind: 'zeros', size: i.ignitionAreaSize } },
+    { path: ISO_PATHS.igninfo, source: { kind: 'text', text: igninfoJson() } },
+    {
+      path: ISO_PATHS.kargs,
+      source: { kind: 'text', text: kargsJson(i.kargs, p.live.kargs_area_size, kargsFiles.map((k) => ({ path: k.path, offset: k.cfg.offset }))) },
+    },
+    ...Object.entries(i.extraFiles ?? {}).map(([path, text]) => ({ path, source: { kind: 'text' as const, text } })),
+    ...parts.flatMap((c) => c.tree),
+  ];
+  const steps = parts.flatMap((c) => c.steps);
+  const elTorito = parts.flatMap((c) => c.elTorito);
+  const mbr = parts.find((c) => c.mbr)?.mbr;
+  const efi = parts.some((c) => c.efi);
+  // With isohybrid boot code, xorriso marks the EFI image in an invented GPT; without it (UEFI-only platforms)
+  // the EFI image is appended as a GPT EFI system partition so the ISO also boots from a USB stick.
+  const efiPartition = !efi ? 'none' : mbr ? 'gpt-basdat' : 'appended';
+  const hybrid = { ...(mbr ? { mbr } : {}), efiPartition } as IsoPlan['hybrid'];
+
+  const x: string[] = ['xorriso', '-as', 'mkisofs', '-quiet', '-o', OUT, '-V', i.volumeLabel,
+    // Level-1 (8.3) names in the primary tree are what coreos-installer looks up; Rock Ridge keeps long names.
+    '-iso-level', '1', '-R'];
+  let first = true;
+  for (const e of elTorito) {
+    if (!first) x.push('-eltorito-alt-boot');
+    first = false;
+    if (e.platform === 'bios') {
+      x.push('-b', e.image, '-c', e.catalog, '-no-emul-boot', '-boot-load-size', String(e.loadSize));
+      if (e.bootInfoTable) x.push('-boot-info-table');
+      if (mbr) x.push('-isohybrid-mbr', mbr);
+    } else {
+      if (!elTorito.some((b) => b.platform === 'bios')) x.push('-c', 'boot.cat');
+      x.push('-e', e.image, '-no-emul-boot');
+      if (efiPartition === 'gpt-basdat') x.push('-isohybrid-gpt-basdat');
+    }
+  }
+  if (efiPartition === 'appended') {
+    x.push('-append_partition', '2', '0xef', `${TREE}/${ISO_PATHS.efiboot}`, '-appended_part_as_gpt');
+  }
+  x.push(TREE);
+  return {
+    volumeLabel: i.volumeLabel,
+    tree,
+    steps,
+    elTorito,
+    hybrid,
+    embed: {
+      ignition: { file: ISO_PATHS.ignition, size: i.ignitionAreaSize },
+      kargs: { default: i.kargs, size: p.live.kargs_area_size, files: kargsFiles.map((k) => ({ path: k.path, offset: k.cfg.offset })) },
+    },
+    xorriso: x,
+  };
+}
