@@ -10,7 +10,7 @@ cd "$DAY0_ROOT"
 # (ignition-validate, xorriso, htpasswd, …); mmdebstrap + qemu-user-static build the demo OS for every arch.
 # Image tooling for builds runs inside the builder image.
 PKGS=(podman runc skopeo umoci debootstrap mmdebstrap qemu-user-static binfmt-support docker-registry curl ca-certificates
-      xorriso mtools xz-utils zstd cpio ignition apache2-utils iproute2 e2fsprogs fdisk qemu-utils time)
+      xorriso mtools xz-utils zstd cpio ignition apache2-utils iproute2 e2fsprogs fdisk qemu-utils time chromium)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
