@@ -30,15 +30,16 @@ export function platforms(dir = profilesDir()): PlatformId[] {
   }
   const out: PlatformId[] = [];
   for (const f of files) {
-    let d: Record<string, unknown>;
+    // A platform is named by its file; a broken file is still listed, so that loadProfile reports its error
+    // (syntax position, "declares arch X, expected Y") when that arch is asked for.
+    const arch = f.slice(0, -'.toml'.length);
+    let d: Record<string, unknown> = {};
     try {
       d = TOML.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
     } catch {
-      continue; // loadProfile reports the syntax error with its position when this profile is used
+      /* reported by loadProfile */
     }
     const s = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
-    const arch = s('arch');
-    if (!arch || `${arch}.toml` !== f) continue;
     out.push({
       arch,
       aliases: Array.isArray(d.aliases) ? (d.aliases as unknown[]).filter((a): a is string => typeof a === 'string') : [],

@@ -34,8 +34,8 @@ describe('platforms()', () => {
     expect(hostArch(p.node_arch, PROFILES_DIR)).toBe(arch);
   });
 
-  it('are whatever files the directory holds (a new platform is a new file); broken and foreign files are skipped', () => {
-    expect(knownArches(future)).toEqual(['ppc64le', 's390x', 'x86_64']);
+  it('are whatever .toml files the directory holds (a new platform is a new file); a broken one is listed by its name, so using it reports its error', () => {
+    expect(knownArches(future)).toEqual(['broken', 'ppc64le', 's390x', 'x86_64']);
     expect(normalizeArch('ppc64el', future)).toBe('ppc64le');
     expect(archForOci('s390x', future)).toBe('s390x');
     expect(hostArch('ppc64', future)).toBe('ppc64le');
@@ -87,7 +87,7 @@ describe('normalizeArch', () => {
 describe('parseArchList (--arch)', () => {
   it('all = every profile', () => {
     expect(parseArchList('all', PROFILES_DIR)).toEqual(ARCHES);
-    expect(parseArchList('all', future)).toEqual(['ppc64le', 's390x', 'x86_64']);
+    expect(parseArchList('all', future)).toEqual(['broken', 'ppc64le', 's390x', 'x86_64']);
   });
 
   it('one name, aliases, comma-separated lists, deduplicated in the given order', () => {
