@@ -7,9 +7,9 @@ need_root
 cd "$DAY0_ROOT"
 
 # Host packages: podman and friends for the builder; the rest are tools the tests use as independent references
-# (ignition-validate, xorriso, htpasswd, …); mmdebstrap + qemu-user-static build the demo OS for every arch.
+# (ignition-validate, xorriso, htpasswd, …); mmdebstrap (+ arch-test, which it needs for a foreign arch) + qemu-user-static build the demo OS for every arch.
 # Image tooling for builds runs inside the builder image.
-PKGS=(podman runc skopeo umoci debootstrap mmdebstrap qemu-user-static binfmt-support docker-registry curl ca-certificates
+PKGS=(podman runc skopeo umoci debootstrap mmdebstrap arch-test qemu-user-static binfmt-support docker-registry curl ca-certificates
       xorriso mtools xz-utils zstd cpio ignition apache2-utils iproute2 e2fsprogs fdisk qemu-utils time chromium)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

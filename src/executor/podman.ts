@@ -1,21 +1,29 @@
 // Podman executor: run a command in the privileged builder container.
 // - every bind is mounted at the same path, so argv built with host paths works unchanged;
 // - environment values travel in podman's own environment (`-e KEY` without a value), never in argv;
-// - the container has a unique name and is removed on exit, on timeout and on Ctrl-C.
+// - the container has a unique name and is removed on exit, on timeout and on Ctrl-C;
+// - it carries the owner's pid (label io.day0.pid): the first run of a later day0 removes containers whose owner
+//   died without cleaning up (kill -9), and tests find exactly the containers of the process they started.
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import type { Day0Config } from '../config/config.js';
+import { pidAlive } from '../util/stale.js';
 import { spawnCollect } from './run.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
 
+/** The label naming the day0 process that started a builder container. */
+export const OWNER_LABEL = 'io.day0.pid';
+
 export class PodmanExecutor implements Executor {
   readonly mode = 'podman' as const;
+  private reclaimed: Promise<void> | undefined;
   constructor(private readonly cfg: Day0Config) {}
 
   /** argv of the `podman run` that wraps `spec` (exported for tests and `--dry-run`). */
   podmanArgv(spec: RunSpec, name: string): string[] {
     const p = this.cfg.podman;
     const argv = [p.binary, ...p.global_args, 'run', '--rm', '--privileged', '--name', name, '--pull=never'];
+    argv.push('--label', `${OWNER_LABEL}=${process.pid}`);
     argv.push(`--network=${spec.network ?? 'none'}`, '--security-opt', 'label=disable', '-v', '/dev:/dev');
     if (spec.input !== undefined) argv.push('-i');
     const seen = new Set<string>();
@@ -29,7 +37,24 @@ export class PodmanExecutor implements Executor {
     return argv;
   }
 
+  /** Remove builder containers whose owning day0 process is gone (once per process; failures are not fatal). */
+  reclaimDeadContainers(): Promise<void> {
+    this.reclaimed ??= (async () => {
+      const p = this.cfg.podman;
+      const ls = await execa(p.binary, [...p.global_args, 'ps', '-a', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.Names}} {{index .Labels "${OWNER_LABEL}"}}`], { reject: false });
+      if (ls.exitCode !== 0) return;
+      const dead = ls.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([n, pid]) => n?.startsWith('day0-') && !pidAlive(Number(pid)))
+        .map(([n]) => n as string);
+      if (dead.length) await execa(p.binary, [...p.global_args, 'rm', '-f', '-t', '2', ...dead], { reject: false });
+    })();
+    return this.reclaimed;
+  }
+
   async run(spec: RunSpec): Promise<RunResult> {
+    await this.reclaimDeadContainers();
     const name = `day0-${randomBytes(6).toString('hex')}`;
     const argv = this.podmanArgv(spec, name);
     const stop = async () => {

@@ -181,15 +181,21 @@ describe('the layered image', () => {
 });
 
 describe('the oci-archive of the layered image', () => {
-  it(`exists at ${ARCHIVE} and holds the same image as the registry (same config digest)`, async () => {
+  it(`exists at ${ARCHIVE} and holds the same image index as the registry (same image per platform)`, async () => {
     expect(existsSync(ARCHIVE), `${ARCHIVE} (made by hack/demo-images.sh)`).toBe(true);
     expect((await stat(ARCHIVE)).size).toBeGreaterThan(1 << 20);
     const fromArchive = (await skopeoInspect(`oci-archive:${ARCHIVE}`)) as unknown as Inspect;
     expect(fromArchive.Labels?.['containers.bootc']).toBe('1');
-    const rawArchive = (await skopeoInspect(`oci-archive:${ARCHIVE}`, true)) as { config: { digest: string } };
-    const rawRegistry = (await skopeoInspect(`docker://${LAYERED}`, true)) as { config: { digest: string } };
-    expect(rawArchive.config.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(rawArchive.config.digest).toBe(rawRegistry.config.digest);
+    // Both are the same multi-arch index (skopeo copy --all): the same image per platform, and the same host image.
+    type Index = { manifests?: { digest: string; platform?: { architecture: string; variant?: string } }[] };
+    const platforms = (i: Index) => (i.manifests ?? []).map((m) => `${m.platform?.architecture}${m.platform?.variant ? `/${m.platform.variant}` : ''}=${m.digest}`).sort();
+    const rawArchive = (await skopeoInspect(`oci-archive:${ARCHIVE}`, true)) as Index;
+    const rawRegistry = (await skopeoInspect(`docker://${LAYERED}`, true)) as Index;
+    expect(platforms(rawArchive).length).toBeGreaterThanOrEqual(1);
+    expect(platforms(rawArchive).some((p) => p.startsWith('amd64='))).toBe(true);
+    expect(platforms(rawArchive)).toEqual(platforms(rawRegistry));
+    expect(fromArchive.Digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(fromArchive.Digest).toBe(layered.Digest);
     expect(fromArchive.Layers).toHaveLength(layered.Layers.length);
   });
 });

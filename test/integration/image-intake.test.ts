@@ -57,9 +57,25 @@ function spy(): { ctx: { exec: Executor }; specs: RunSpec[]; outputs: string[] }
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function rawManifest(ref: string): Promise<Buffer> {
+async function rawRef(ref: string): Promise<Buffer> {
   const r = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' });
   return Buffer.from(r.stdout);
+}
+
+/**
+ * The amd64 image manifest behind a demo tag (the demo images are multi-arch indexes), read with skopeo alone;
+ * `index` is the index's bytes when the tag names one.
+ */
+async function rawManifest(ref: string): Promise<Buffer> {
+  return (await rawImage(ref)).manifest;
+}
+async function rawImage(ref: string): Promise<{ manifest: Buffer; index?: Buffer }> {
+  const top = await rawRef(ref);
+  const doc = JSON.parse(top.toString()) as { manifests?: { digest: string; platform?: { architecture: string } }[] };
+  if (!doc.manifests) return { manifest: top };
+  const child = doc.manifests.find((m) => m.platform?.architecture === 'amd64');
+  if (!child) throw new Error(`${ref}: the index has no linux/amd64 image`);
+  return { manifest: await rawRef(`${ref.replace(/:[^:/]+$/, '')}@${child.digest}`), index: top };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -235,9 +251,11 @@ describe('demo images', () => {
 
   it('inspects demo-base from the registry (plain HTTP, --tls-verify=false)', async () => {
     useCache('demo');
-    baseDigest = sha(await rawManifest(BASE));
+    const raw = await rawImage(BASE);
+    baseDigest = sha(raw.manifest);
     const r = await inspectImage({ exec }, BASE, { arch: 'x86_64', tlsVerify: false });
     expect(r.digest).toBe(baseDigest);
+    if (raw.index) expect(r.indexDigest).toBe(sha(raw.index));
     expect(r.pinned).toBe(`${REG}/day0/demo-base@${baseDigest}`);
     expect(r.arch).toBe('x86_64');
     expect(r.ociArch).toBe('amd64');
@@ -352,8 +370,14 @@ describe('crafted images', () => {
       { ...amd64, platform: { architecture: 'amd64', os: 'linux' } },
       { ...arm64, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
     ]);
+    // an index without the host's arch (and with one day0 has no profile for: it is listed, never offered)
+    const riscv = makeImage(dir, [bootableFiles('6.1.0-test-riscv64', gz)], { arch: 'riscv64' });
+    const armIndex = makeIndex(dir, [
+      { ...arm64, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+      { ...riscv, platform: { architecture: 'riscv64', os: 'linux' } },
+    ]);
     const nokernel = makeImage(dir, [[{ name: 'etc/', type: 'dir' }, { name: 'etc/hello', data: 'hi' }]]);
-    writeLayout(dir, { multi: index, 'arm-only': arm64, 'amd-only': amd64, nokernel });
+    writeLayout(dir, { multi: index, 'arm-index': armIndex, 'arm-only': arm64, 'amd-only': amd64, nokernel });
   });
 
   it('picks the asked arch from a two-arch index (oci layout)', async () => {
@@ -367,8 +391,9 @@ describe('crafted images', () => {
   });
 
   it('refuses an arch the index does not have, listing the arches it has', async () => {
-    const e = await expectDay0Error(intake({ exec }, `oci:${dir}:multi`, { arch: 's390x' }), /has no s390x \(linux\/s390x\) image; it has: linux\/amd64, linux\/arm64\/v8/);
-    expect(e.fix).toMatch(/--arch x86_64 \| --arch aarch64/);
+    const e = await expectDay0Error(intake({ exec }, `oci:${dir}:arm-index`, { arch: 'x86_64' }), /has no x86_64 \(linux\/amd64\) image; it has: linux\/arm64\/v8, linux\/riscv64/);
+    expect(e.fix).toMatch(/--arch aarch64/);
+    expect(e.fix).not.toMatch(/riscv/);
   });
 
   it('refuses a single-arch image whose config says another arch', async () => {
@@ -377,10 +402,11 @@ describe('crafted images', () => {
 
   it('selects from the same index pushed to the registry (docker://, by digest)', async () => {
     await execa('skopeo', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${dir}:multi`, `docker://${REG}/day0-test/multi:latest`]);
+    await execa('skopeo', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${dir}:arm-index`, `docker://${REG}/day0-test/arm-index:latest`]);
     const b = await intake({ exec }, `docker://${REG}/day0-test/multi:latest`, { arch: 'aarch64', tlsVerify: false });
     expect(b.image).toMatchObject({ digest: arm64.digest, indexDigest: index.digest, pinned: `${REG}/day0-test/multi@${arm64.digest}` });
     expect(b.unpackCached).toBe(true); // unpacked from the oci layout already: same digest
-    await expectDay0Error(intake({ exec }, `${REG}/day0-test/multi:latest`, { arch: 'ppc64le', tlsVerify: false }), /it has: linux\/amd64, linux\/arm64\/v8/);
+    await expectDay0Error(intake({ exec }, `${REG}/day0-test/arm-index:latest`, { arch: 'x86_64', tlsVerify: false }), /it has: linux\/arm64\/v8, linux\/riscv64/);
   });
 
   it('honours registries.conf mirrors (here through CONTAINERS_REGISTRIES_CONF)', async () => {

@@ -188,6 +188,7 @@ describe('PodmanExecutor.podmanArgv', () => {
     expect(argv).toEqual(expect.arrayContaining(['--rm', '--privileged', '--pull=never', '--network=none']));
     expect(argv[argv.indexOf('--name') + 1]).toBe('day0-test-name');
     expect(argv).toContain('-i'); // stdin input is passed through
+    expect(argv[argv.indexOf('--label') + 1]).toBe(`io.day0.pid=${process.pid}`); // owner, for reclaim and tests
   });
 
   it('passes env as `-e KEY` and never the value', () => {
