@@ -8,6 +8,8 @@
 # the host's arch and under qemu-user for the others); the layered image is a Containerfile built with
 # `podman build --platform`. Every image is tagged with the hash of its inputs and rebuilt only when they change.
 # DAY0_DEMO_ARCHES="amd64 arm64" limits the arches (Debian names); default: every profile's.
+# DAY0_DEMO_BUILD_ONLY=1 builds (and caches) the per-arch images without publishing the indexes or the archive
+# (prebuilding an arch while something else uses the published demo world).
 source "$(dirname "$0")/lib.sh"
 need_root
 reg="$DAY0_REGISTRY"
@@ -83,6 +85,11 @@ for a in $arches; do
   fi
   base_hashes+=("$base_hash") layered_hashes+=("$layered_hash")
 done
+
+if [ -n "${DAY0_DEMO_BUILD_ONLY:-}" ]; then
+  log "demo images built ($arches); not published (DAY0_DEMO_BUILD_ONLY)"
+  exit 0
+fi
 
 # publish_index NAME HASH…: $reg/day0/NAME:latest = an index of the per-arch tags, unless it already is.
 publish_index() {

@@ -13,6 +13,8 @@ import { buildLive } from './live.js';
 import { OutputDir, type Artifact } from './output.js';
 import type { Progress } from './progress.js';
 import type { RootfsFormat } from '../media/rootfs.js';
+import { FORMATS, supportedDiskFormats } from '../manifest/disk.js';
+import type { Profile } from '../profiles/schema.js';
 
 export const LIVE_FORMATS = ['pxe', 'iso'] as const;
 export const DISK_FORMATS = ['metal', 'metal4k', 'qemu', 'vmware', 'azure'] as const;
@@ -22,6 +24,11 @@ export type Format = (typeof ALL_FORMATS)[number];
 export interface BuildOptions {
   ref: string;
   formats: Format[];
+  /**
+   * The formats named one by one (not through `all`): a platform that cannot make one of these is an error before
+   * anything is pulled; one that cannot make a format `all` brought in skips it. Default: every format is named.
+   */
+  namedFormats?: Format[];
   outDir: string;
   name?: string;
   ignitionFile?: string;
@@ -64,6 +71,27 @@ export function parseFormats(list: string): Format[] {
   return [...new Set(out)];
 }
 
+/** The formats of a --format list named one by one (not through `all`). */
+export function namedFormats(list: string): Format[] {
+  const named = list.split(',').map((f) => f.trim()).filter((f) => f !== '' && f !== 'all');
+  return named.length ? parseFormats(named.join(',')) : [];
+}
+
+/** What one platform makes of the requested formats: the disk formats its boot modes cannot boot are skipped. */
+export function formatsFor(profile: Profile, o: Pick<BuildOptions, 'formats' | 'namedFormats'>): { formats: Format[]; skipped: Format[] } {
+  const disks = supportedDiskFormats(profile);
+  const ok = (f: Format) => !(DISK_FORMATS as readonly string[]).includes(f) || disks.includes(f as DiskFormat);
+  const named = o.namedFormats ?? o.formats;
+  for (const f of o.formats) {
+    if (!ok(f) && named.includes(f)) {
+      throw new Day0Error(`${profile.arch} has no ${f} image: no boot mode of that platform boots ${FORMATS[f as DiskFormat].sectorSize}-byte-sector disks`, {
+        fix: `drop ${f} for --arch ${profile.arch} (its disk formats: ${disks.join(', ')}), or use --format all, which skips it there`,
+      });
+    }
+  }
+  return { formats: o.formats.filter(ok), skipped: o.formats.filter((f) => !ok(f)) };
+}
+
 /** Default artifact name: the image repository's last path component ("quay.io/x/my-os:1" → "my-os"). */
 export function defaultName(ref: string): string {
   const noTransport = ref.replace(/^(docker:\/\/|oci-archive:|oci:|containers-storage:)/, '');
@@ -99,6 +127,7 @@ export interface BuildAllResult {
  * manifest), into one output dir: DIR/<arch>/ per platform, DIR/SHA256SUMS and DIR/build.json for the whole run.
  */
 export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progress): Promise<BuildAllResult> {
+  for (const ctx of ctxs) formatsFor(ctx.profile, o); // refuse a named format a platform cannot make, before any work
   const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
   for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
   // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.
@@ -127,8 +156,11 @@ export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progr
 type LoadedIgnition = Awaited<ReturnType<typeof loadIgnition>>;
 
 /** One platform: intake of its image, then its live media and disk images, published into DIR/<arch>/. */
-async function buildArch(ctx: Context, o: BuildOptions, ign: LoadedIgnition | undefined, out: OutputDir, progress: Progress): Promise<BuildResult> {
+async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | undefined, out: OutputDir, progress: Progress): Promise<BuildResult> {
   const warnings: string[] = [];
+  const { formats, skipped } = formatsFor(ctx.profile, all);
+  const o: BuildOptions = { ...all, formats };
+  if (skipped.length) progress.info(`${ctx.profile.arch}: no ${skipped.join(', ')} (no boot mode of this platform boots such a disk)`);
   const img = await progress.step(`image ${o.ref} (${ctx.profile.arch})`, () => intake(ctx, o.ref, {
     arch: ctx.profile.arch, authfile: o.authfile, tlsVerify: o.tlsVerify, kernel: o.kernel,
     onProgress: (m) => progress.info(`  ${m}`),

@@ -13,7 +13,7 @@ import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
 import { bootMode } from '../profiles/boot.js';
 import { grubTerminal, primaryConsole } from '../profiles/console.js';
-import type { Profile } from '../profiles/schema.js';
+import type { Netboot, Profile } from '../profiles/schema.js';
 import { copyFile as cp, mkdir } from 'node:fs/promises';
 import type { Cell, PxeSet } from './cells.js';
 import { serveFiles } from './http.js';
@@ -42,6 +42,12 @@ export interface PrepareInput {
 }
 
 const secret = async (path: string, data: Buffer) => writeFile(path, data, { mode: 0o600 });
+
+/** `data` followed by NULs up to a whole number of 512-byte sectors. */
+export function padToSector(data: Buffer): Buffer {
+  const pad = (512 - (data.length % 512)) % 512;
+  return pad ? Buffer.concat([data, Buffer.alloc(pad)]) : data;
+}
 
 /** Concatenate initrds, each padded to 4 bytes (QEMU's -initrd takes one file). Streams. */
 export async function concatInitrds(parts: string[], out: string): Promise<void> {
@@ -94,7 +100,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
         return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }] };
       }
       const nb = bootMode(i.profile, cell.firmware).netboot;
-      if (nb?.kind === 'grub-tftp') return prepareGrubNetboot(i, pxe, ign, ignName, nb.grub_file);
+      if (nb?.kind === 'grub-tftp') return prepareGrubNetboot(i, pxe, ign, ignName, nb);
       if (!pxe.ipxe) throw new Error('network boot needs the iPXE script beside the PXE artifacts');
       const scriptName = basename(pxe.ipxe);
       const script = join(work, scriptName);
@@ -126,14 +132,14 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const overlay = join(work, 'overlay.qcow2');
       check(await exec.run({ argv: ['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', cell.artifact, overlay], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'qemu-img' }), 'creating a disk overlay');
       const cfg = join(work, 'config.ign');
-      await secret(cfg, i.withCheck(i.userConfig));
+      const config = i.withCheck(i.userConfig);
+      // A virtio-blk disk has whole 512-byte sectors: a config of any other length would lose its tail. Ignition
+      // trims the trailing NULs of the block device it reads.
+      await secret(cfg, i.profile.qemu.ignition === 'virtio-blk' ? padToSector(config) : config);
       return { medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg };
     }
   }
 }
-
-/** GRUB netboot modules on top of the boot mode's list: the firmware's NIC, DHCP/TFTP/HTTP. */
-const GRUB_NET_MODULES = ['net', 'efinet', 'tftp', 'http'];
 
 /**
  * Make the shipped GRUB netboot config load its kernel and initrds over HTTP: `set root=(http,10.0.2.2)` (QEMU's
@@ -149,7 +155,8 @@ export function grubNetForCheck(cfg: string, ign: string, terminal: string[]): s
  * the build's GRUB config (also over TFTP) and fetches kernel and initrds over HTTP from a server started beside
  * QEMU in its own network namespace (port 80 is free there, whatever else runs on this host).
  */
-async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ignName: string, grubFile: string): Promise<Prepared> {
+async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ignName: string, nb: Extract<Netboot, { kind: 'grub-tftp' }>): Promise<Prepared> {
+  const grubFile = nb.grub_file;
   const { exec, work, profile } = i;
   if (!pxe.grub) throw new Error('network boot needs the GRUB config beside the PXE artifacts');
   const mode = bootMode(profile, i.cell.firmware);
@@ -165,7 +172,7 @@ async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ign
   await writeFile(embedded, 'set prefix=(tftp,10.0.2.2)/\nconfigfile (tftp,10.0.2.2)/grub.cfg\n');
   check(await exec.run({
     argv: ['grub-mkimage', '-d', `/usr/lib/grub/${mode.grub_target!}`, '-O', mode.grub_target!, '-o', join(tftp, grubFile), '-p', '(tftp,10.0.2.2)/',
-      '-c', embedded, ...new Set([...mode.grub_modules, ...GRUB_NET_MODULES])],
+      '-c', embedded, ...new Set([...mode.grub_modules, ...nb.grub_modules])],
     binds: [{ path: work }],
     label: 'grub-mkimage (netboot)',
   }), 'making the GRUB network image');

@@ -11,11 +11,12 @@
 //   <format> / raw-<format>
 //                       truncate → sfdisk → mkfs.fat/ext4/xfs (loopback with start/size in sectors) →
 //                       copy trees into the mounted filesystems → the boot modes' bootloader stages
-//                       (grub2.inst: boot.img + core.img for BIOS; EFI modes need none beyond the ESP)
+//                       (grub2.inst: boot.img + core.img for BIOS, the core image in the PReP partition for
+//                       Open Firmware; EFI modes need none beyond the ESP)
 //   <format>            for qcow2/vmdk/vhd: org.osbuild.qemu converts raw-<format>
 // Pure: same input, same manifest (UUIDs derive from `seed`).
 import { createHash } from 'node:crypto';
-import { bootModes, type NamedBootMode } from '../profiles/boot.js';
+import { bootModes, modesForSector, type NamedBootMode } from '../profiles/boot.js';
 import { primaryConsole } from '../profiles/console.js';
 import type { Profile } from '../profiles/schema.js';
 import { Day0Error } from '../util/errors.js';
@@ -45,6 +46,17 @@ export const FORMATS: Record<DiskFormat, FormatInfo> = {
   // Azure wants a fixed VHD whose virtual size is a whole number of MiB (the layout guarantees that).
   azure: { platform: 'azure', sectorSize: 512, ext: 'vhd', convert: { type: 'vpc', subformat: 'fixed', force_size: true } },
 };
+
+/**
+ * The disk formats a platform can make: those whose sector size its disk layout takes and one of its boot modes
+ * boots from a disk (ppc64le's Open Firmware mode boots 512-byte disks only: no metal4k there).
+ */
+export function supportedDiskFormats(p: Profile): DiskFormat[] {
+  return DISK_FORMATS.filter((f) => {
+    const ss = FORMATS[f].sectorSize;
+    return (p.disk.sector_sizes as number[]).includes(ss) && modesForSector(p, ss).some((m) => m.disk !== 'none');
+  });
+}
 
 export function outputFileName(name: string, format: DiskFormat, arch: string): string {
   return `${name}-${format}.${arch}.${FORMATS[format].ext}`;
@@ -148,6 +160,14 @@ function checkInput(input: DiskPlanInput): void {
   for (const f of input.formats) {
     if (!(DISK_FORMATS as readonly string[]).includes(f)) throw new Day0Error(`unknown disk image format "${f}"`, { fix: `use one of: ${DISK_FORMATS.join(', ')}` });
   }
+  const supported = supportedDiskFormats(input.profile);
+  for (const f of input.formats) {
+    if (input.sectorSize === undefined && !supported.includes(f)) {
+      throw new Day0Error(`${input.profile.arch} has no ${f} image: no boot mode of that platform boots ${FORMATS[f].sectorSize}-byte-sector disks`, {
+        fix: `its disk formats are: ${supported.join(', ')}`,
+      });
+    }
+  }
   for (const k of input.kargAppend ?? []) {
     if (!k || /\s/.test(k)) throw new Day0Error(`kernel argument ${JSON.stringify(k)} is empty or contains whitespace`, { fix: 'pass one kernel argument per --karg-append' });
   }
@@ -160,7 +180,9 @@ function checkInput(input: DiskPlanInput): void {
 }
 
 const efiModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk === 'grub2-efi');
-const biosModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk === 'grub2-bios');
+/** Modes whose GRUB is a core image written outside any filesystem (BIOS boot partition, PReP partition). */
+const CORE_IMAGE_ROLE = { 'grub2-bios': 'bios-boot', 'grub2-prep': 'prep' } as const;
+const coreImageModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk in CORE_IMAGE_ROLE);
 
 /** Sources collected while pipelines are built; they end up in the manifest's `sources`. */
 class Sources {
@@ -232,7 +254,7 @@ function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: Disk
     kargs: diskKargs(profile, labels, platform, input.kargAppend),
     console: primaryConsole(profile.console.devices),
   }));
-  const bios = biosModes(profile);
+  const bios = coreImageModes(profile);
   const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }];
   for (const m of bios) dirs.push({ path: `tree://${GRUB_DIR}/${m.grub_target!}` });
   const ign = platform === 'metal' && input.ignition ? src.inline.add(input.ignition) : undefined;
@@ -248,7 +270,7 @@ function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: Disk
       ] },
     },
   ];
-  // BIOS GRUB's core.img loads its modules from the boot partition (the builder has them for each target).
+  // A core image (BIOS, PReP) loads its modules from the boot partition (the builder has them for each target).
   for (const m of bios) {
     stages.push({
       type: 'org.osbuild.copy',
@@ -287,15 +309,17 @@ function bootloaderStages(profile: Profile, layout: DiskLayout, rawFile: string,
   const bootIdx = layout.partitions.findIndex((p) => p.mountpoint === '/boot');
   for (const m of bootModes(profile)) {
     if (!(m.sector_sizes as number[]).includes(ss)) continue;
-    if (m.disk === 'grub2-bios') {
-      const biosPart = layout.partitions.find((p) => p.role === 'bios-boot');
-      if (!biosPart || bootIdx < 0) continue;
+    if (m.disk === 'grub2-bios' || m.disk === 'grub2-prep') {
+      // grub2.inst: BIOS = boot.img in the MBR + core.img in the BIOS boot partition; PReP = the core image alone in
+      // the PReP partition, which Open Firmware loads and runs (osbuild's stage covers both through `platform`).
+      const corePart = layout.partitions.find((p) => p.role === CORE_IMAGE_ROLE[m.disk as keyof typeof CORE_IMAGE_ROLE]);
+      if (!corePart || bootIdx < 0) continue;
       stages.push({
         type: 'org.osbuild.grub2.inst',
         options: {
           filename: rawFile,
           platform: m.grub_target!,
-          location: biosPart.start,
+          location: corePart.start,
           core: { type: 'mkimage', partlabel: 'gpt', filesystem: 'ext4', binary: 'grub-mkimage' },
           prefix: { type: 'partition', partlabel: 'gpt', number: bootIdx, path: GRUB_DIR },
           'sector-size': ss,

@@ -3,6 +3,7 @@
 // per profile; src/media/iso.ts executes it. (Modelled on osbuild's org.osbuild.xorrisofs stage options.)
 import { bootModes, type NamedBootMode } from '../profiles/boot.js';
 import type { Profile } from '../profiles/schema.js';
+import { CHRP_GRUB_PREFIX, CHRP_PATHS, chrpBootinfo, chrpEmbeddedCfg } from './chrp.js';
 import { grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson, type ConfigWithArea } from './iso-layout.js';
 
 /** Where a file of the ISO tree comes from. */
@@ -114,6 +115,21 @@ function contribution(p: Profile, m: NamedBootMode, i: IsoPlanInput): ModeContri
         elTorito: [{ platform: 'efi', image: ISO_PATHS.efiboot }],
         kargsFile: { path: ISO_PATHS.grubCfg, cfg },
         efi: true,
+      };
+    }
+    case 'chrp': {
+      // Open Firmware: no El Torito; ppc/bootinfo.txt names the GRUB ELF (src/media/chrp.ts).
+      const cfg = grubCfg(p, i.kargs, areaSize);
+      const bin = `grub-${m.name}`;
+      return {
+        tree: [
+          { path: CHRP_PATHS.grubCfg, source: { kind: 'text', text: cfg.text } },
+          { path: CHRP_PATHS.grubElf, source: { kind: 'step', id: bin } },
+          { path: CHRP_PATHS.bootinfo, source: { kind: 'text', text: chrpBootinfo(i.volumeLabel) } },
+        ],
+        steps: [{ kind: 'grub-mkimage', id: bin, target: m.grub_target!, modules: m.grub_modules, prefix: CHRP_GRUB_PREFIX, embeddedConfig: chrpEmbeddedCfg(i.volumeLabel) }],
+        elTorito: [],
+        kargsFile: { path: CHRP_PATHS.grubCfg, cfg },
       };
     }
     case 'none':

@@ -49,7 +49,13 @@ const NetbootSchema = z.discriminatedUnion('kind', [
   /** The NIC's iPXE option ROM fetches the generated iPXE script over HTTP (QEMU's DHCP hands out its URL). */
   z.object({ kind: z.literal('ipxe-rom'), device: z.string(), rom: z.string().startsWith('/') }).strict(),
   /** The firmware's own PXE client loads a GRUB network image over TFTP, which reads the generated GRUB config. */
-  z.object({ kind: z.literal('grub-tftp'), device: z.string(), grub_file: z.string() }).strict(),
+  z.object({
+    kind: z.literal('grub-tftp'),
+    device: z.string(),
+    grub_file: z.string(),
+    /** Modules the network image adds to the mode's: GRUB's network stack and the firmware's NIC driver (efinet, ofnet). */
+    grub_modules: z.array(z.string()).min(1),
+  }).strict(),
 ]);
 export type Netboot = z.infer<typeof NetbootSchema>;
 
@@ -62,10 +68,16 @@ const BootModeSchema = z
     grub_modules: z.array(z.string()).default([]),
     /** EFI removable-media file name (EFI/BOOT/<file>). */
     efi_boot_file: z.string().regex(/^[A-Z0-9]+\.EFI$/).optional(),
-    /** The live ISO's El Torito entry for this mode: isolinux (BIOS), an EFI FAT image, or none. */
-    iso: z.enum(['isolinux', 'efiboot', 'none']),
-    /** The disk plan's bootloader stage for this mode. */
-    disk: z.enum(['grub2-bios', 'grub2-efi', 'none']),
+    /**
+     * How the live ISO boots in this mode: an isolinux El Torito entry (BIOS), an EFI FAT image entry, the CHRP
+     * layout Open Firmware reads (ppc/bootinfo.txt naming a GRUB ELF; no El Torito), or not at all.
+     */
+    iso: z.enum(['isolinux', 'efiboot', 'chrp', 'none']),
+    /**
+     * The disk plan's bootloader stage for this mode: GRUB's BIOS boot.img + core.img (BIOS boot partition), GRUB's
+     * core image in a PReP partition (Open Firmware loads it), EFI GRUB on the ESP, or none.
+     */
+    disk: z.enum(['grub2-bios', 'grub2-prep', 'grub2-efi', 'none']),
     /** Disk sector sizes this mode boots (CoreOS boots 4k-native disks through UEFI only). */
     sector_sizes: z.array(z.union([z.literal(512), z.literal(4096)])).min(1),
     netboot: NetbootSchema.optional(),
@@ -74,7 +86,7 @@ const BootModeSchema = z
   .superRefine((m, ctx) => {
     const needs = (cond: boolean, field: string, why: string) => { if (cond) ctx.addIssue({ code: 'custom', path: [field], message: why }); };
     needs((m.iso === 'efiboot' || m.disk === 'grub2-efi') && !m.efi_boot_file, 'efi_boot_file', 'an EFI boot mode needs efi_boot_file (e.g. "BOOTX64.EFI")');
-    needs((m.iso === 'efiboot' || m.disk !== 'none') && !m.grub_target, 'grub_target', 'a GRUB boot mode needs grub_target (e.g. "x86_64-efi")');
+    needs((m.iso === 'efiboot' || m.iso === 'chrp' || m.disk !== 'none') && !m.grub_target, 'grub_target', 'a GRUB boot mode needs grub_target (e.g. "x86_64-efi")');
   });
 export type BootMode = z.infer<typeof BootModeSchema>;
 
@@ -161,6 +173,9 @@ export const ProfileSchema = z
     for (const [name, mode] of Object.entries(p.boot)) {
       if (mode.disk === 'grub2-bios' && !p.disk.partitions.some((x) => x.role === 'bios-boot')) {
         ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-bios" needs a partition with role = "bios-boot"' });
+      }
+      if (mode.disk === 'grub2-prep' && !p.disk.partitions.some((x) => x.role === 'prep')) {
+        ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-prep" needs a partition with role = "prep"' });
       }
       if (mode.disk === 'grub2-efi' && !p.disk.partitions.some((x) => x.role === 'esp')) {
         ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-efi" needs a partition with role = "esp"' });

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { buildAll, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
+import { buildAll, namedFormats, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
 import { OutputDir } from '../../build/output.js';
 import { Progress } from '../../build/progress.js';
 import { passed, toJson } from '../../checkboot/report.js';
@@ -49,7 +49,7 @@ export function registerBuild(program: Command): void {
     .description('build install media for one platform from a layered OS image and an Ignition config')
     .argument('<image>', 'image reference: docker://HOST/REPO:TAG, HOST/REPO@sha256:…, oci-archive:PATH, oci:DIR[:TAG], containers-storage:REF')
     .option('-i, --ignition <file>', 'Ignition config embedded in the media (validated; never logged)')
-    .option('-f, --format <list>', `comma-separated: ${ALL_FORMATS.join(', ')}, or all`, 'iso,pxe')
+    .option('-f, --format <list>', `comma-separated: ${ALL_FORMATS.join(', ')}, or all (all leaves out, per platform, a disk format none of its boot modes boots)`, 'iso,pxe')
     .option('--arch <list>', `hardware platforms: one, a comma-separated list, or all (${knownArches().join(', ')}; default: this host's)`)
     .requiredOption('-o, --output <dir>', 'output directory (artifacts go to DIR/<arch>/, plus DIR/SHA256SUMS and DIR/build.json for all arches)')
     .option('--name <name>', 'artifact name prefix (default: the image repository name)')
@@ -81,7 +81,7 @@ Examples:
     const ctxs = await makeContexts(parseArchList(f.arch ?? defaultArch()));
     const progress = Progress.forOptions(f);
     const opts: BuildOptions = {
-      ref, formats: parseFormats(f.format), outDir: resolve(f.output), name: f.name, ignitionFile: f.ignition,
+      ref, formats: parseFormats(f.format), namedFormats: namedFormats(f.format), outDir: resolve(f.output), name: f.name, ignitionFile: f.ignition,
       ignitionSpecCheck: f.ignitionSpecCheck, authfile: f.authfile, tlsVerify: f.tlsVerify === 'true', kernel: f.kernel,
       rootfsFormat: f.rootfsFormat, ignitionAreaSize: f.ignitionAreaSize, liveKargAppend: f.liveKargAppend,
       liveKargDelete: f.liveKargDelete, kargAppend: f.kargAppend, diskSizeMib: f.diskSize ? parseSizeMib(f.diskSize) : undefined,

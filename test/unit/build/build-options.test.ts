@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultName, parseFormats } from '../../../src/build/build.js';
+import { defaultName, formatsFor, namedFormats, parseFormats } from '../../../src/build/build.js';
+import { supportedDiskFormats } from '../../../src/manifest/disk.js';
+import { EACH_PROFILE } from '../../helpers/profiles.js';
 import { parseSizeMib } from '../../../src/cli/commands/build.js';
 
 describe('build options', () => {
@@ -8,6 +10,25 @@ describe('build options', () => {
     expect(parseFormats('all')).toEqual(['pxe', 'iso', 'metal', 'metal4k', 'qemu', 'vmware', 'azure']);
     expect(parseFormats('iso,iso')).toEqual(['iso']);
     expect(() => parseFormats('iso,floppy')).toThrow(/unknown format "floppy"/);
+  });
+
+  it('tells formats named one by one from those "all" brought in', () => {
+    expect(namedFormats('all')).toEqual([]);
+    expect(namedFormats('all,metal4k')).toEqual(['metal4k']);
+    expect(namedFormats('iso, pxe')).toEqual(['iso', 'pxe']);
+  });
+
+  it.each(EACH_PROFILE)('%s: "all" leaves out the disk formats no boot mode boots; naming one is refused with the fix', (arch, p) => {
+    const all = parseFormats('all');
+    const r = formatsFor(p, { formats: all, namedFormats: [] });
+    const disks = supportedDiskFormats(p);
+    expect(r.formats).toEqual(all.filter((f) => ['pxe', 'iso'].includes(f) || (disks as string[]).includes(f)));
+    expect(r.skipped).toEqual(all.filter((f) => !r.formats.includes(f)));
+    for (const f of r.skipped) {
+      expect(() => formatsFor(p, { formats: [f] })).toThrow(new RegExp(`^${arch} has no ${f} image`));
+      expect(() => formatsFor(p, { formats: all, namedFormats: [f] })).toThrow(/no boot mode of that platform boots/);
+    }
+    expect(formatsFor(p, { formats: ['iso', 'metal'] })).toEqual({ formats: ['iso', 'metal'], skipped: [] });
   });
 
   it('names artifacts after the image repository', () => {

@@ -2,7 +2,7 @@
 // broken manifests are rejected with the offending path; partition offsets and alignment for 512 and 4096; the
 // bootloader stages follow the profile's boot modes (GRUB BIOS core + EFI on x86_64, EFI only on aarch64).
 import { describe, expect, test } from 'vitest';
-import { DISK_FORMATS, diskKargs, FORMATS, generateDiskManifest, outputFileName, seededUuid, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
+import { DISK_FORMATS, diskKargs, FORMATS, generateDiskManifest, outputFileName, seededUuid, supportedDiskFormats, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
 import { bootGrubCfg, efiStubGrubCfg, grubQuote } from '../../../src/manifest/grub.js';
 import { gptEntrySectors, planLayout, type SectorSize } from '../../../src/manifest/layout.js';
 import type { Manifest, Stage } from '../../../src/manifest/types.js';
@@ -242,7 +242,10 @@ function copiedFile(m: Manifest, pipeline: string, to: string): Buffer | undefin
 describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
   const mk = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest(input({ profile: p, ...over }));
   const efi = bootModes(p).filter((m) => m.disk === 'grub2-efi');
-  const bios = bootModes(p).filter((m) => m.disk === 'grub2-bios');
+  // modes whose GRUB is a core image outside any filesystem, and the partition role that holds it
+  const CORE_ROLE = { 'grub2-bios': 'bios-boot', 'grub2-prep': 'prep' } as Record<string, string>;
+  const bios = bootModes(p).filter((m) => m.disk in CORE_ROLE);
+  const formats = supportedDiskFormats(p);
   const cases: [DiskFormat, SectorSize][] = DISK_FORMATS.flatMap((f) => p.disk.sector_sizes.map((ss) => [f, ss] as [DiskFormat, SectorSize]));
 
   test.each(cases)('%s at %i-byte sectors validates against the osbuild schemas', (format, sectorSize) => {
@@ -257,10 +260,17 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
   });
 
   test('all formats in one manifest validate, with shared trees', () => {
-    const { manifest } = mk({ formats: [...DISK_FORMATS], rootFs: 'ext4', kargAppend: ['quiet'] });
+    const { manifest } = mk({ formats, rootFs: 'ext4', kargAppend: ['quiet'] });
     assertValidManifest(manifest);
     expect(manifest.pipelines.map((x) => x.name)).toEqual(['build', 'tree', ...(efi.length ? ['efi-tree'] : []), 'boot-metal', 'boot-qemu', 'boot-vmware', 'boot-azure',
-      'metal', 'metal4k', 'raw-qemu', 'qemu', 'raw-vmware', 'vmware', 'raw-azure', 'azure']);
+      ...formats.flatMap((f) => (FORMATS[f].convert ? [`raw-${f}`, f] : [f]))]);
+  });
+
+  test('a format no boot mode can boot is refused before anything is planned, naming the formats there are', () => {
+    for (const f of DISK_FORMATS.filter((x) => !formats.includes(x))) {
+      expect(() => mk({ formats: [f] })).toThrow(new RegExp(`${arch} has no ${f} image`));
+    }
+    expect(formats).toEqual(expect.arrayContaining(['metal', 'qemu']));
   });
 
   test.each(p.disk.sector_sizes)('the raw disk at %i-byte sectors: the profile partitions, their filesystems, then the boot modes\' bootloader stages', (ss) => {
@@ -283,7 +293,7 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
     const bootNumber = layout.partitions.findIndex((x) => x.mountpoint === '/boot');
     for (const [i, m] of biosHere.entries()) {
       expect(stages[stages.length - biosHere.length + i]!.options).toMatchObject({
-        platform: m.grub_target, location: layout.partitions.find((x) => x.role === 'bios-boot')!.start,
+        platform: m.grub_target, location: layout.partitions.find((x) => x.role === CORE_ROLE[m.disk])!.start,
         prefix: { type: 'partition', partlabel: 'gpt', number: bootNumber, path: '/grub2' }, 'sector-size': ss,
       });
     }
@@ -313,7 +323,7 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
     }
   });
 
-  test('boot-<platform>: GRUB modules of the BIOS modes only; grub.cfg with the profile console and every console= argument', () => {
+  test('boot-<platform>: GRUB modules of the core-image (BIOS, PReP) modes only; grub.cfg with the profile console and every console= argument', () => {
     const { manifest } = mk({ formats: ['metal', 'qemu'] });
     const boot = stagesOf(manifest, 'boot-metal');
     const grubDirs = boot.flatMap((s) => ((s.options as { paths?: { from?: string }[] }).paths ?? []).map((x) => x.from ?? '')).filter((f) => f.startsWith('input://build/usr/lib/grub/'));

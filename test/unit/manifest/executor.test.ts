@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Executor, RunResult, RunSpec } from '../../../src/executor/types.js';
-import { generateDiskManifest, type DiskPlanInput } from '../../../src/manifest/disk.js';
+import { FORMATS, generateDiskManifest, supportedDiskFormats, type DiskPlanInput } from '../../../src/manifest/disk.js';
 import { bootModes } from '../../../src/profiles/boot.js';
 import type { Profile } from '../../../src/profiles/schema.js';
 import { locate } from '../../../src/stages/copy.js';
@@ -132,9 +132,12 @@ describe('runManifest', () => {
 
 describe.each(EACH_PROFILE)('runManifest over the %s plan', (arch, p) => {
   const hasBios = bootModes(p).some((m) => m.disk === 'grub2-bios');
+  const hasPrep = bootModes(p).some((m) => m.disk === 'grub2-prep');
+  const hasEsp = p.disk.partitions.some((x) => x.role === 'esp');
+  const formats = (['metal', 'metal4k', 'qemu'] as const).filter((f) => supportedDiskFormats(p).includes(f));
 
-  test('metal + metal4k + qemu run through: filesystems once per sector size, BIOS GRUB only where a mode needs it', async () => {
-    const { manifest } = plan({ profile: p, formats: ['metal', 'metal4k', 'qemu'] });
+  test(`${formats.join(' + ')} run through: filesystems once per sector size, core-image GRUB only where a mode needs it`, async () => {
+    const { manifest } = plan({ profile: p, formats: [...formats] });
     const rec = new Recorder();
     await runManifest(manifest, {
       exec: rec,
@@ -143,14 +146,16 @@ describe.each(EACH_PROFILE)('runManifest over the %s plan', (arch, p) => {
       validate: true,
     });
     const tools = rec.tools();
-    const perSize = p.disk.sector_sizes.length;
+    const perSize = new Set(formats.map((f) => FORMATS[f].sectorSize)).size;
     expect(tools.filter((t) => t === 'mkfs.xfs')).toHaveLength(perSize);
-    expect(tools.filter((t) => t === 'mkfs.fat')).toHaveLength(perSize);
-    expect(tools.filter((t) => t === 'sfdisk')).toHaveLength(3);
-    // BIOS GRUB (grub-mkimage + boot.img patch) only on the 512-byte disks of a platform with a BIOS mode
-    const biosDisks = hasBios ? 2 : 0; // metal and the qemu disk; never metal4k
-    expect(tools.filter((t) => t === 'grub-patch')).toHaveLength(biosDisks);
-    expect(rec.text().includes('i386-pc')).toBe(hasBios);
+    expect(tools.filter((t) => t === 'mkfs.fat')).toHaveLength(hasEsp ? perSize : 0);
+    expect(tools.filter((t) => t === 'sfdisk')).toHaveLength(formats.length);
+    // core-image GRUB (grub-mkimage + write) only on the 512-byte disks of a platform with a BIOS or PReP mode
+    const coreDisks = hasBios || hasPrep ? 2 : 0; // metal and the qemu disk; never metal4k
+    expect(tools.filter((t) => t === 'grub-patch')).toHaveLength(coreDisks);
+    const coreTargets = [...rec.text().matchAll(/grub-mkimage .*?--format '?([a-z0-9_-]+)/g)].map((x) => x[1]);
+    expect(coreTargets.includes('i386-pc')).toBe(hasBios);
+    expect(coreTargets.includes('powerpc-ieee1275')).toBe(hasPrep);
     expect(tools.at(-1)).toBe('qemu-img');
     expect(rec.calls.at(-1)!.argv.at(-1)).toMatch(new RegExp(`trees/qemu/demo-qemu\\.${arch}\\.qcow2$`));
   });

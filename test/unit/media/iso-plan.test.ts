@@ -1,6 +1,7 @@
 // The live ISO plan as data (src/media/iso-plan.ts) for every profile: the tree, the bootloader steps, the El Torito
 // entries, the embed areas (offsets that point at the area inside the text) and the xorriso argv.
 import { describe, expect, it } from 'vitest';
+import { CHRP_PATHS, chrpEmbeddedCfg } from '../../../src/media/chrp.js';
 import { ISO_PATHS, grubEfiEmbeddedCfg, KARGS_MARKER } from '../../../src/media/iso-layout.js';
 import { ISOLINUX, OUT, planIso, TREE, type IsoPlan, type IsoPlanInput, type TreeEntry } from '../../../src/media/iso-plan.js';
 import { liveKargs } from '../../../src/media/kargs.js';
@@ -52,8 +53,9 @@ describe.each(EACH_PROFILE)('%s ISO plan', (arch, p) => {
     for (const pth of paths) expect(pth).not.toMatch(/^\//);
   });
 
-  it('one El Torito entry per boot mode with an ISO entry, in the profile order', () => {
-    expect(plan.elTorito.map((e) => e.platform)).toEqual(isoModes.map((m) => (m.iso === 'isolinux' ? 'bios' : 'efi')));
+  it('one El Torito entry per boot mode with an El Torito kind (isolinux, efiboot), in the profile order', () => {
+    const elTorito = isoModes.filter((m) => m.iso === 'isolinux' || m.iso === 'efiboot');
+    expect(plan.elTorito.map((e) => e.platform)).toEqual(elTorito.map((m) => (m.iso === 'isolinux' ? 'bios' : 'efi')));
     for (const e of plan.elTorito) expect(plan.tree.map((t) => t.path)).toContain(e.image);
   });
 
@@ -194,5 +196,43 @@ describe('aarch64 ISO plan: UEFI only', () => {
     expect(cfg).toContain("menuentry 'Live aarch64'");
     expect(plan.embed.kargs.default).toContain('console=ttyAMA0,115200n8');
     expect(plan.embed.kargs.default).not.toContain('ttyS0');
+  });
+});
+
+describe('ppc64le ISO plan: CHRP for Open Firmware, no El Torito', () => {
+  const p = profileOf('ppc64le');
+  const plan = planFor(p);
+
+  it('ppc/bootinfo.txt runs the GRUB powerpc-ieee1275 ELF from the device it was read from', () => {
+    const info = textOf(plan, CHRP_PATHS.bootinfo);
+    expect(info).toMatch(/^<chrp-boot>\n/);
+    expect(info).toContain('<boot-script>boot &device;:,\\boot\\grub\\powerpc.elf</boot-script>');
+    expect(info.trim().endsWith('</chrp-boot>')).toBe(true);
+    expect(entry(plan, CHRP_PATHS.grubElf)?.source).toEqual({ kind: 'step', id: 'grub-ieee1275' });
+    expect(plan.steps).toEqual([{ kind: 'grub-mkimage', id: 'grub-ieee1275', target: 'powerpc-ieee1275', modules: p.boot.ieee1275!.grub_modules, prefix: '/boot/grub', embeddedConfig: chrpEmbeddedCfg(LABEL) }]);
+    expect(chrpEmbeddedCfg(LABEL)).toContain(`search --no-floppy --label ${LABEL} --set=root`);
+    expect(chrpEmbeddedCfg(LABEL)).toContain('configfile ($root)/boot/grub/grub.cfg');
+  });
+
+  it('level-1 names stay 8.3 (what Open Firmware looks up in the primary tree)', () => {
+    for (const path of Object.values(CHRP_PATHS)) {
+      for (const part of path.split('/')) expect(part).toMatch(/^[a-z0-9_]{1,8}(\.[a-z0-9_]{1,3})?$/);
+    }
+  });
+
+  it('no El Torito entry, no boot catalog, no hybrid MBR or EFI partition; no EFI or isolinux files', () => {
+    expect(plan.elTorito).toEqual([]);
+    expect(plan.hybrid).toEqual({ efiPartition: 'none' });
+    for (const f of ['-b', '-e', '-c', '-eltorito-alt-boot', '-isohybrid-mbr', '-append_partition']) expect(plan.xorriso).not.toContain(f);
+    expect(JSON.stringify(plan.tree)).not.toMatch(/EFI\/|isolinux|efiboot/);
+  });
+
+  it('the kargs area lives in boot/grub/grub.cfg, which talks on the firmware console and boots with console=hvc0', () => {
+    expect(plan.embed.kargs.files.map((f) => f.path)).toEqual([CHRP_PATHS.grubCfg]);
+    const cfg = textOf(plan, CHRP_PATHS.grubCfg);
+    expect(cfg.startsWith('terminal_input console\nterminal_output console\n')).toBe(true);
+    expect(cfg).toContain(`initrd /${ISO_PATHS.initrd} /${ISO_PATHS.ignition}`);
+    expect(plan.embed.kargs.default).toContain('console=hvc0');
+    expect(plan.embed.kargs.default).toContain(`coreos.liveiso=${LABEL}`);
   });
 });
