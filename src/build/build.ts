@@ -77,19 +77,26 @@ export function namedFormats(list: string): Format[] {
   return named.length ? parseFormats(named.join(',')) : [];
 }
 
-/** What one platform makes of the requested formats: the disk formats its boot modes cannot boot are skipped. */
-export function formatsFor(profile: Profile, o: Pick<BuildOptions, 'formats' | 'namedFormats'>): { formats: Format[]; skipped: Format[] } {
+/** What one platform makes of the requested formats: the disk formats none of its boot modes boots are skipped. */
+export function formatsFor(profile: Profile, o: Pick<BuildOptions, 'formats'>): { formats: Format[]; skipped: Format[] } {
   const disks = supportedDiskFormats(profile);
   const ok = (f: Format) => !(DISK_FORMATS as readonly string[]).includes(f) || disks.includes(f as DiskFormat);
-  const named = o.namedFormats ?? o.formats;
-  for (const f of o.formats) {
-    if (!ok(f) && named.includes(f)) {
-      throw new Day0Error(`${profile.arch} has no ${f} image: no boot mode of that platform boots ${FORMATS[f as DiskFormat].sectorSize}-byte-sector disks`, {
-        fix: `drop ${f} for --arch ${profile.arch} (its disk formats: ${disks.join(', ')}), or use --format all, which skips it there`,
-      });
-    }
-  }
   return { formats: o.formats.filter(ok), skipped: o.formats.filter((f) => !ok(f)) };
+}
+
+/**
+ * Refuse, before any work, a format named one by one (not through `all`) that none of the requested platforms can
+ * make; one that only some can make is skipped on the others (said in the progress output).
+ */
+export function checkFormats(profiles: Profile[], o: Pick<BuildOptions, 'formats' | 'namedFormats'>): void {
+  for (const f of o.namedFormats ?? o.formats) {
+    if (profiles.some((p) => formatsFor(p, { formats: [f] }).formats.length > 0)) continue;
+    const arches = profiles.map((p) => p.arch).join(', ');
+    const others = [...new Set(profiles.flatMap((p) => supportedDiskFormats(p)))];
+    throw new Day0Error(`no ${f} image for ${arches}: no boot mode there boots ${FORMATS[f as DiskFormat].sectorSize}-byte-sector disks`, {
+      fix: `drop ${f} (disk formats there: ${others.join(', ')}), or use --format all, which leaves it out where it does not apply`,
+    });
+  }
 }
 
 /** Default artifact name: the image repository's last path component ("quay.io/x/my-os:1" → "my-os"). */
@@ -127,7 +134,7 @@ export interface BuildAllResult {
  * manifest), into one output dir: DIR/<arch>/ per platform, DIR/SHA256SUMS and DIR/build.json for the whole run.
  */
 export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progress): Promise<BuildAllResult> {
-  for (const ctx of ctxs) formatsFor(ctx.profile, o); // refuse a named format a platform cannot make, before any work
+  checkFormats(ctxs.map((c) => c.profile), o); // before any work
   const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
   for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
   // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultName, formatsFor, namedFormats, parseFormats } from '../../../src/build/build.js';
+import { checkFormats, defaultName, formatsFor, namedFormats, parseFormats } from '../../../src/build/build.js';
 import { supportedDiskFormats } from '../../../src/manifest/disk.js';
 import { EACH_PROFILE } from '../../helpers/profiles.js';
 import { parseSizeMib } from '../../../src/cli/commands/build.js';
@@ -18,17 +18,27 @@ describe('build options', () => {
     expect(namedFormats('iso, pxe')).toEqual(['iso', 'pxe']);
   });
 
-  it.each(EACH_PROFILE)('%s: "all" leaves out the disk formats no boot mode boots; naming one is refused with the fix', (arch, p) => {
+  it.each(EACH_PROFILE)('%s: the disk formats no boot mode boots are left out; naming one for this platform alone is refused', (arch, p) => {
     const all = parseFormats('all');
-    const r = formatsFor(p, { formats: all, namedFormats: [] });
+    const r = formatsFor(p, { formats: all });
     const disks = supportedDiskFormats(p);
     expect(r.formats).toEqual(all.filter((f) => ['pxe', 'iso'].includes(f) || (disks as string[]).includes(f)));
     expect(r.skipped).toEqual(all.filter((f) => !r.formats.includes(f)));
+    expect(() => checkFormats([p], { formats: all, namedFormats: [] })).not.toThrow();
     for (const f of r.skipped) {
-      expect(() => formatsFor(p, { formats: [f] })).toThrow(new RegExp(`^${arch} has no ${f} image`));
-      expect(() => formatsFor(p, { formats: all, namedFormats: [f] })).toThrow(/no boot mode of that platform boots/);
+      expect(() => checkFormats([p], { formats: [f] })).toThrow(new RegExp(`^no ${f} image for ${arch}: no boot mode there boots`));
+      expect(() => checkFormats([p], { formats: all, namedFormats: [f] })).toThrow(expect.objectContaining({ fix: expect.stringMatching(/--format all, which leaves it out/) }));
     }
     expect(formatsFor(p, { formats: ['iso', 'metal'] })).toEqual({ formats: ['iso', 'metal'], skipped: [] });
+  });
+
+  it('a format named for several platforms is made where it applies and skipped elsewhere, refused only if nowhere', () => {
+    const profiles = EACH_PROFILE.map(([, p]) => p);
+    for (const f of parseFormats('all')) {
+      const somewhere = profiles.some((p) => formatsFor(p, { formats: [f] }).formats.length > 0);
+      if (somewhere) expect(() => checkFormats(profiles, { formats: [f] })).not.toThrow();
+      else expect(() => checkFormats(profiles, { formats: [f] })).toThrow(/no boot mode there boots/);
+    }
   });
 
   it('names artifacts after the image repository', () => {
