@@ -20,7 +20,7 @@ const day0Containers = (pid: number) =>
     .filter((n) => n !== '');
 
 /** Start day0 and send SIGINT once `ready(output)` holds (polled), plus `delayMs`; resolve with the exit. */
-function interruptWhen(args: string[], ready: (output: string) => boolean, delayMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; sawTrigger: boolean; pid: number; atTrigger: string[] }> {
+function interruptWhen(args: string[], ready: (output: string, pid: number) => boolean, delayMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; sawTrigger: boolean; pid: number; atTrigger: string[] }> {
   return new Promise((resolve) => {
     const child = spawn('node', [DAY0, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -29,7 +29,7 @@ function interruptWhen(args: string[], ready: (output: string) => boolean, delay
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     const poll = setInterval(() => {
-      if (!sawTrigger && ready(output)) {
+      if (!sawTrigger && ready(output, child.pid ?? -1)) {
         sawTrigger = true;
         clearInterval(poll);
         setTimeout(() => {
@@ -74,8 +74,9 @@ describe('Ctrl-C', () => {
     execFileSync('node', [DAY0, 'build', DEMO, '--tls-verify=false', '-f', 'iso', '-o', out, '-q']);
     const iso = join(out, 'x86_64', 'demo-layered-live.x86_64.iso');
     const logs = join(work, 'logs');
-    // check-boot prints its table at the end: trigger once QEMU runs on the medium copy in the log dir.
-    const r = await interruptWhen(['check-boot', '--firmware', 'bios', '--log-dir', logs, iso], () => qemuUsing(logs) !== '', 5000);
+    // check-boot prints its table at the end: trigger once QEMU runs on the medium copy in the log dir, in a builder
+    // container labelled with day0's pid (podman may take a few seconds to create it on a loaded host).
+    const r = await interruptWhen(['check-boot', '--firmware', 'bios', '--log-dir', logs, iso], (_, pid) => qemuUsing(logs) !== '' && day0Containers(pid).length > 0, 5000);
     expect(r.sawTrigger).toBe(true);
     expect(r.atTrigger.length).toBeGreaterThan(0); // QEMU ran in a builder container labelled with day0's pid
     expect(r.code).toBe(130);
