@@ -1,6 +1,6 @@
 // Boot-check cells in parallel (up to `jobs`), each in its own work dir with its own medium copy and QEMU. The
 // media may be of several platforms: each artifact's arch comes from its name, its profile says how to boot it.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
@@ -67,7 +67,18 @@ export async function profilesFor(paths: string[], fallback?: string): Promise<M
   return out;
 }
 
+/** Every artifact named must be a readable regular file: checked before any probe or boot. */
+export function checkArtifacts(paths: string[]): void {
+  if (paths.length === 0) throw new Day0Error('no medium to boot-check', { fix: 'name one or more day0 artifacts (*.iso, *-live-kernel.<arch>, *-metal.<arch>.raw, *-qemu.<arch>.qcow2)' });
+  for (const p of paths) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) throw new Day0Error(`${p} does not exist`, { fix: 'pass the path of a day0 artifact (see the output directory of `day0 build`)' });
+    if (!st.isFile()) throw new Day0Error(`${p} is not a regular file`, { fix: 'pass artifact files, not directories or devices' });
+  }
+}
+
 export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckReport> {
+  checkArtifacts(o.artifacts);
   const profiles = await profilesFor(o.artifacts, o.arch);
   const { cells, skipped } = planCells(o.artifacts, (p) => profiles.get(p)!, o.firmware, existsSync);
   const byArch = new Map<string, Profile>([...profiles.values()].map((p) => [p.arch, p]));

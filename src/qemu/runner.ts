@@ -12,8 +12,8 @@ export type Verdict = 'pass' | 'fail' | 'timeout';
 
 export interface BootOutcome {
   verdict: Verdict;
-  /** Failure kind or 'qemu-exit' / 'timeout'; absent on pass. */
-  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout' | 'not-bootable';
+  /** Failure kind or 'qemu-exit' / 'timeout' / 'interrupted' (Ctrl-C, not the guest's doing); absent on pass. */
+  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout' | 'not-bootable' | 'interrupted';
   reason?: string;
   /** Seconds from QEMU start to the marker (pass) or to the verdict. */
   seconds: number;
@@ -114,7 +114,7 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const base = { seconds: Math.round(seconds * 10) / 10, lastLines: tail.last(25), consoleLog, matched };
   if (passAt !== undefined) return { verdict: 'pass', ...base };
   if (failure) return { verdict: 'fail', kind: failure.kind, reason: `${failure.reason}: ${failure.line}`, ...base };
-  if (watch.signal?.aborted) return { verdict: 'fail', kind: 'qemu-exit', reason: 'interrupted', ...base };
+  if (watch.signal?.aborted) return { verdict: 'fail', kind: 'interrupted', reason: 'interrupted (the boot check was stopped before the guest finished)', ...base };
   if (res.timedOut) {
     return { verdict: 'timeout', kind: 'timeout', reason: `no marker within ${Math.round(watch.timeoutMs / 1000)} s`, ...base };
   }
