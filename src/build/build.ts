@@ -14,6 +14,8 @@ import { OutputDir, type Artifact } from './output.js';
 import type { Progress } from './progress.js';
 import type { RootfsFormat } from '../media/rootfs.js';
 import { FORMATS, supportedDiskFormats } from '../manifest/disk.js';
+import { planLayout } from '../manifest/layout.js';
+import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { Profile } from '../profiles/schema.js';
 
 export const LIVE_FORMATS = ['pxe', 'iso'] as const;
@@ -99,6 +101,34 @@ export function checkFormats(profiles: Profile[], o: Pick<BuildOptions, 'formats
   }
 }
 
+/**
+ * Everything about the options that can be known before the first byte is built, checked per platform: the disk
+ * layout fits --disk-size for every disk format, the config fits the ISO's Ignition area. Returns warnings (an
+ * option that applies to no requested format). Throws a Day0Error otherwise, so a failed build publishes nothing.
+ */
+export async function preflight(profiles: Profile[], o: BuildOptions, ignition: Buffer | undefined): Promise<string[]> {
+  const warnings: string[] = [];
+  const isDisk = (f: Format) => (DISK_FORMATS as readonly string[]).includes(f);
+  const anyDisk = profiles.some((p) => formatsFor(p, o).formats.some(isDisk));
+  if (o.diskSizeMib !== undefined && !anyDisk) warnings.push(`--disk-size applies to disk formats (${DISK_FORMATS.join(', ')}); none is requested`);
+  for (const p of profiles) {
+    const formats = formatsFor(p, o).formats;
+    for (const f of formats.filter(isDisk)) {
+      planLayout(p, { sectorSize: FORMATS[f as DiskFormat].sectorSize, diskSizeMib: o.diskSizeMib ?? p.disk.default_size_mib, rootFs: o.rootFs });
+    }
+    if (ignition && formats.includes('iso')) {
+      const area = o.ignitionAreaSize ?? p.live.ignition_area_size;
+      const packed = (await packIgnitionInitrd(ignition, { compression: 'xz' })).length;
+      if (packed > area) {
+        throw new Day0Error(`the Ignition config is too large for the ISO's embed area: ${packed} bytes compressed, the area holds ${area}`, {
+          fix: 'make the config smaller (fetch large files with contents.source), or pass a larger --ignition-area-size',
+        });
+      }
+    }
+  }
+  return warnings;
+}
+
 /** Default artifact name: the image repository's last path component ("quay.io/x/my-os:1" → "my-os"). */
 export function defaultName(ref: string): string {
   const noTransport = ref.replace(/^(docker:\/\/|oci-archive:|oci:|containers-storage:)/, '');
@@ -137,6 +167,7 @@ export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progr
   checkFormats(ctxs.map((c) => c.profile), o); // before any work
   const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
   for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
+  for (const w of await preflight(ctxs.map((c) => c.profile), o, ign?.data)) progress.info(`warning: ${w}`);
   // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.
   const out = await OutputDir.open(o.outDir, { wait: Boolean(o.wait), onWait: (pid) => progress.info(`waiting for the day0 build with pid ${pid} to finish …`) });
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFormats, defaultName, formatsFor, namedFormats, parseFormats } from '../../../src/build/build.js';
+import { checkFormats, defaultName, formatsFor, namedFormats, parseFormats, preflight, type BuildOptions } from '../../../src/build/build.js';
 import { supportedDiskFormats } from '../../../src/manifest/disk.js';
 import { EACH_PROFILE } from '../../helpers/profiles.js';
 import { parseSizeMib } from '../../../src/cli/commands/build.js';
@@ -39,6 +39,29 @@ describe('build options', () => {
       if (somewhere) expect(() => checkFormats(profiles, { formats: [f] })).not.toThrow();
       else expect(() => checkFormats(profiles, { formats: [f] })).toThrow(/no boot mode there boots/);
     }
+  });
+
+  describe('preflight: what fails a build is found before anything is built', () => {
+    const base = { ref: 'x', outDir: '/o', ignitionSpecCheck: 'on', tlsVerify: true, rootfsFormat: 'squashfs', liveKargAppend: [], liveKargDelete: [], kargAppend: [], rootFs: 'xfs', engine: 'day0' } as const;
+    const opts = (o: Partial<BuildOptions>): BuildOptions => ({ ...base, formats: ['iso'], ...o }) as BuildOptions;
+    const profiles = EACH_PROFILE.map(([, p]) => p);
+
+    it.each(EACH_PROFILE)('%s: a disk too small for the layout is refused for any disk format, before the ISO is made', async (_, p) => {
+      await expect(preflight([p], opts({ formats: ['iso', 'metal'], diskSizeMib: 1 }), undefined)).rejects.toThrow(/too small for the .* layout/);
+      await expect(preflight([p], opts({ formats: ['iso', 'metal'], diskSizeMib: 4096 }), undefined)).resolves.toEqual([]);
+    });
+
+    it('--disk-size without a disk format is a warning', async () => {
+      expect(await preflight(profiles, opts({ formats: ['iso', 'pxe'], diskSizeMib: 8192 }), undefined)).toEqual([expect.stringMatching(/--disk-size applies to disk formats/)]);
+    });
+
+    it('a config that does not fit the ISO Ignition area (xz-compressed) is refused; one that fits passes', async () => {
+      const { randomBytes } = await import('node:crypto');
+      const big = Buffer.from(JSON.stringify({ ignition: { version: '3.3.0' }, x: randomBytes(300_000).toString('base64') }));
+      await expect(preflight(profiles, opts({ formats: ['iso'] }), big)).rejects.toThrow(/too large for the ISO's embed area: \d+ bytes compressed, the area holds 262144/);
+      await expect(preflight(profiles, opts({ formats: ['pxe'] }), big)).resolves.toEqual([]); // no ISO, no area
+      await expect(preflight(profiles, opts({ formats: ['iso'] }), Buffer.from('{"ignition":{"version":"3.3.0"}}'))).resolves.toEqual([]);
+    });
   });
 
   it('names artifacts after the image repository', () => {
