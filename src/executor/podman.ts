@@ -3,13 +3,29 @@
 // - environment values travel in podman's own environment (`-e KEY` without a value), never in argv;
 // - the container has a unique name and is removed on exit, on timeout and on Ctrl-C;
 // - it carries the owner's pid (label io.day0.pid): the first run of a later day0 removes containers whose owner
-//   died without cleaning up (kill -9), and tests find exactly the containers of the process they started.
+//   died without cleaning up (kill -9), and tests find exactly the containers of the process they started;
+// - a command that takes no input runs under a watch on the container's stdin, a pipe day0 holds open: when day0
+//   dies (even kill -9) the pipe closes and the watch stops the command, so the container does not run on.
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import type { Day0Config } from '../config/config.js';
 import { pidAlive } from '../util/stale.js';
 import { spawnCollect } from './run.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
+
+/**
+ * PID 1 of a container whose command takes no input: runs the command with stdin from /dev/null and stops it
+ * (TERM, then KILL after 3 s) once its own stdin — the pipe held by day0 — reaches end of file.
+ */
+export const OWNER_WATCH = [
+  'exec 3<&0',
+  '"$@" </dev/null & c=$!',
+  `trap 'kill -TERM "$c" 2>/dev/null' TERM INT`,
+  '{ cat <&3 >/dev/null 2>&1; kill -TERM "$c" 2>/dev/null; sleep 3; kill -KILL "$c" 2>/dev/null; } & w=$!',
+  'wait "$c"; r=$?',
+  'kill "$w" 2>/dev/null',
+  'exit $r',
+].join('\n');
 
 /** The label naming the day0 process that started a builder container. */
 export const OWNER_LABEL = 'io.day0.pid';
@@ -25,7 +41,7 @@ export class PodmanExecutor implements Executor {
     const argv = [p.binary, ...p.global_args, 'run', '--rm', '--privileged', '--name', name, '--pull=never'];
     argv.push('--label', `${OWNER_LABEL}=${process.pid}`);
     argv.push(`--network=${spec.network ?? 'none'}`, '--security-opt', 'label=disable', '-v', '/dev:/dev');
-    if (spec.input !== undefined) argv.push('-i');
+    argv.push('-i'); // stdin: the input, or the owner pipe OWNER_WATCH watches
     const seen = new Set<string>();
     for (const b of spec.binds ?? []) {
       if (seen.has(b.path)) continue;
@@ -33,7 +49,9 @@ export class PodmanExecutor implements Executor {
       argv.push('-v', `${b.path}:${b.path}${b.readonly ? ':ro' : ''}`);
     }
     for (const k of Object.keys(spec.env ?? {})) argv.push('-e', k);
-    argv.push(...p.run_args, this.cfg.executor.builder_image, ...spec.argv);
+    argv.push(...p.run_args, this.cfg.executor.builder_image);
+    if (spec.input === undefined) argv.push('sh', '-c', OWNER_WATCH, 'day0-watch');
+    argv.push(...spec.argv);
     return argv;
   }
 
@@ -62,7 +80,7 @@ export class PodmanExecutor implements Executor {
         reject: false,
       });
     };
-    return spawnCollect(argv, spec, { env: spec.env ?? {}, stop });
+    return spawnCollect(argv, spec, { env: spec.env ?? {}, stop, holdStdin: spec.input === undefined });
   }
 
   describe(): string {

@@ -11,6 +11,8 @@ export interface SpawnExtra {
   env?: Record<string, string>;
   /** Called when the process must be stopped from outside (abort, timeout, Ctrl-C), before the kill. */
   stop?: () => Promise<void> | void;
+  /** Give the process a stdin pipe that stays open (never written) while this process lives. */
+  holdStdin?: boolean;
 }
 
 export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnExtra = {}): Promise<RunResult> {
@@ -20,7 +22,7 @@ export async function spawnCollect(argv: string[], spec: RunSpec, extra: SpawnEx
     env: { ...extra.env },
     extendEnv: true,
     input: spec.input,
-    stdin: spec.input === undefined ? 'ignore' : undefined,
+    stdin: spec.input !== undefined ? undefined : extra.holdStdin ? 'pipe' : 'ignore',
     reject: false,
     buffer: true,
     encoding: 'utf8',

@@ -45,9 +45,10 @@ function interruptWhen(args: string[], ready: (output: string, pid: number) => b
   });
 }
 
+/** QEMU processes whose command line names a file under `path`. */
 const qemuUsing = (path: string) => {
   try {
-    return execFileSync('pgrep', ['-f', path], { encoding: 'utf8' }).trim();
+    return execFileSync('pgrep', ['-f', `qemu-system-[a-z0-9_]+ .*${path}`], { encoding: 'utf8' }).trim();
   } catch {
     return '';
   }
@@ -74,9 +75,10 @@ describe('Ctrl-C', () => {
     execFileSync('node', [DAY0, 'build', DEMO, '--tls-verify=false', '-f', 'iso', '-o', out, '-q']);
     const iso = join(out, 'x86_64', 'demo-layered-live.x86_64.iso');
     const logs = join(work, 'logs');
-    // check-boot prints its table at the end: trigger once QEMU runs on the medium copy in the log dir, in a builder
-    // container labelled with day0's pid (podman may take a few seconds to create it on a loaded host).
-    const r = await interruptWhen(['check-boot', '--firmware', 'bios', '--log-dir', logs, iso], (_, pid) => qemuUsing(logs) !== '' && day0Containers(pid).length > 0, 5000);
+    // check-boot prints its table at the end: trigger once QEMU boots the medium copy in the cell's work dir (not the
+    // KVM probe, which is over within seconds), in a builder container labelled with day0's pid.
+    const cellQemu = () => qemuUsing(join(logs, 'day0-check-'));
+    const r = await interruptWhen(['check-boot', '--firmware', 'bios', '--log-dir', logs, iso], (_, pid) => cellQemu() !== '' && day0Containers(pid).length > 0, 5000);
     expect(r.sawTrigger).toBe(true);
     expect(r.atTrigger.length).toBeGreaterThan(0); // QEMU ran in a builder container labelled with day0's pid
     expect(r.code).toBe(130);
@@ -99,4 +101,23 @@ describe('Ctrl-C', () => {
       spawnSync('podman', ['rm', '-f', '-t', '0', name]);
     }
   }, 5 * 60_000);
+
+  it('kill -9 during a build: its builder container stops too (the watched stdin pipe closes), not only at the next run', async () => {
+    const child = spawn('node', [DAY0, 'build', DEMO, '--tls-verify=false', '-f', 'iso', '-o', join(work, 'out-kill')], {
+      env: { ...process.env, DAY0_CACHE: join(work, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid ?? -1;
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const until = async (cond: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) if (cond()) return true;
+      return cond();
+    };
+    // after the image step, a builder container runs (mksquashfs of the root filesystem)
+    expect(await until(() => output.includes('✔ image ') && day0Containers(pid).length > 0, 8 * 60_000)).toBe(true);
+    child.kill('SIGKILL');
+    const gone = await until(() => day0Containers(pid).length === 0, 60_000);
+    expect(gone, `containers of the killed day0 still there: ${day0Containers(pid).join(', ')}`).toBe(true);
+  }, 10 * 60_000);
 });

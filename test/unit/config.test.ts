@@ -1,5 +1,6 @@
 // day0's own configuration (defaults < config files < $DAY0_CONFIG < DAY0_* variables) and the podman command line
 // the executor builds from it.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema, configFiles, loadConfig, type Day0Config } from '../../src/config/config.js';
 import { makeExecutor } from '../../src/executor/index.js';
 import { HostExecutor } from '../../src/executor/host.js';
-import { PodmanExecutor } from '../../src/executor/podman.js';
+import { OWNER_WATCH, PodmanExecutor } from '../../src/executor/podman.js';
 import { Day0Error } from '../../src/util/errors.js';
 
 const ETC_CONFIG = '/etc/day0/config.toml';
@@ -219,13 +220,26 @@ describe('PodmanExecutor.podmanArgv', () => {
     expect(argv.slice(img + 1).some((a) => a.startsWith('-'))).toBe(false);
   });
 
-  it('without input no -i; network host when asked', () => {
-    const a = exec.podmanArgv({ argv: ['true'], network: 'host' }, 'day0-x');
-    expect(a).not.toContain('-i');
+  it('without input: the command runs under the owner watch (stdin = day0\'s pipe); network host when asked', () => {
+    const a = exec.podmanArgv({ argv: ['true', 'x y'], network: 'host' }, 'day0-x');
+    expect(a).toContain('-i');
     expect(a).toContain('--network=host');
     expect(a).not.toContain('-e');
-    expect(a.at(-1)).toBe('true');
-    expect(a.at(-2)).toBe('localhost/day0/builder:test');
+    const img = a.indexOf('localhost/day0/builder:test');
+    expect(a.slice(img + 1)).toEqual(['sh', '-c', OWNER_WATCH, 'day0-watch', 'true', 'x y']);
+  });
+
+  it('the owner watch runs the command with its args and exit status, and stops it when its stdin ends', () => {
+    const run = (args: string[], input: string | undefined) => spawnSync('sh', ['-c', OWNER_WATCH, 'day0-watch', ...args], { input, encoding: 'utf8', timeout: 20_000 });
+    // stdin held open (a long input that never ends is not possible here: an open pipe is simulated by `sleep`)
+    const held = spawnSync('sh', ['-c', `sleep 3 | sh -c '${OWNER_WATCH.replace(/'/g, "'\\''")}' day0-watch sh -c 'echo "$1"; exit 7' _ 'a b'`], { encoding: 'utf8', timeout: 20_000 });
+    expect(held.stdout).toBe('a b\n');
+    expect(held.status).toBe(7);
+    // stdin at end of file at once: a long command is stopped within the grace time, not run to its end
+    const t0 = Date.now();
+    const r = run(['sleep', '30'], '');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.status).not.toBe(0);
   });
 
   it('describe() names the builder image', () => {
