@@ -3,6 +3,8 @@
 // tree and running its <boot-script>, which loads a GRUB powerpc-ieee1275 ELF; GRUB then reads the grub.cfg that
 // carries the kernel-argument embed area. No El Torito entry is involved. Pure: paths and text.
 
+import { grubIsoEmbeddedCfg } from './iso-layout.js';
+
 /** Paths inside the ISO (their level-1 names, BOOTINFO.TXT and POWERPC.ELF, are already 8.3). */
 export const CHRP_PATHS = {
   bootinfo: 'ppc/bootinfo.txt',
@@ -29,10 +31,5 @@ export function chrpBootinfo(description: string): string {
 
 /** GRUB config built into the ELF: find the ISO by its label and read the area-carrying grub.cfg there. */
 export function chrpEmbeddedCfg(volumeLabel: string): string {
-  return [
-    `search --no-floppy --label ${volumeLabel} --set=root`,
-    `set prefix=($root)${CHRP_GRUB_PREFIX}`,
-    `configfile ($root)/${CHRP_PATHS.grubCfg}`,
-    '',
-  ].join('\n');
+  return grubIsoEmbeddedCfg(volumeLabel, CHRP_PATHS.grubCfg);
 }

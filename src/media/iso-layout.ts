@@ -65,10 +65,15 @@ export function isolinuxCfg(p: Profile, kargs: string, areaSize: number): Config
 
 /** GRUB config built into the EFI binary: find the ISO by its label and read the area-carrying grub.cfg there. */
 export function grubEfiEmbeddedCfg(volumeLabel: string): string {
+  return grubIsoEmbeddedCfg(volumeLabel, ISO_PATHS.grubCfg);
+}
+
+/** A GRUB image's built-in config on a live ISO: find the ISO by its label, then read `cfgPath` (its dir = prefix). */
+export function grubIsoEmbeddedCfg(volumeLabel: string, cfgPath: string): string {
   return [
     `search --no-floppy --label ${volumeLabel} --set=root`,
-    `set prefix=($root)/EFI/BOOT`,
-    `configfile ($root)/${ISO_PATHS.grubCfg}`,
+    `set prefix=($root)/${cfgPath.slice(0, cfgPath.lastIndexOf('/'))}`,
+    `configfile ($root)/${cfgPath}`,
     '',
   ].join('\n');
 }
