@@ -7,6 +7,8 @@ import { intake } from '../image/intake.js';
 import type { BootableImage } from '../image/types.js';
 import { checkSpecAgainstImage } from '../ignition/spec-check.js';
 import { formatResult, validateIgnition } from '../ignition/validate.js';
+import { checkOsbuildEngine } from '../stages/run-manifest.js';
+import { ensureSpace, outputEstimate } from '../util/space.js';
 import { Day0Error } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { buildLive } from './live.js';
@@ -168,6 +170,8 @@ export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progr
   const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
   for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
   for (const w of await preflight(ctxs.map((c) => c.profile), o, ign?.data)) progress.info(`warning: ${w}`);
+  const isDisk = (f: Format) => (DISK_FORMATS as readonly string[]).includes(f);
+  if (o.engine === 'osbuild' && ctxs.some((c) => formatsFor(c.profile, o).formats.some(isDisk))) await checkOsbuildEngine(ctxs[0]!.exec, o.ref);
   // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.
   const out = await OutputDir.open(o.outDir, { wait: Boolean(o.wait), onWait: (pid) => progress.info(`waiting for the day0 build with pid ${pid} to finish …`) });
   try {
@@ -204,6 +208,11 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
     onProgress: (m) => progress.info(`  ${m}`),
   }), (i) => `${i.image.digest.slice(0, 19)}…, kernel ${i.kernel.version}${i.unpackCached ? ', cached' : ''}`);
 
+  // Before the first medium byte: the output dir's filesystem can take what this platform's formats write.
+  const layerBytes = img.image.layers.reduce((a, l) => a + l.size, 0);
+  await ensureSpace(out.staging, outputEstimate(o.formats, layerBytes), `the ${ctx.profile.arch} media (${o.formats.join(', ')}) in ${o.outDir}`,
+    'free space there, or pass another -o on a larger filesystem');
+
   if (ign) {
     const w = checkSpecAgainstImage(ign.version, img.ignitionVersion, { mode: o.ignitionSpecCheck });
     if (w) warnings.push(w);
@@ -223,7 +232,7 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
   if (disks.length > 0 || o.emitManifest) {
     const made = await buildDiskImages(ctx, img, {
       formats: disks, name, ignition: ign?.data, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend,
-      rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, checksums: false, // OutputDir.publish hashes
+      rootFs: o.rootFs, outDir: out.staging, emitManifest: o.emitManifest, engine: o.engine, tlsVerify: o.tlsVerify, checksums: false, // OutputDir.publish hashes
       progress: (m: string) => progress.info(`  ${m}`),
     });
     // metal images carry the config on their boot partition.

@@ -13,7 +13,7 @@
 // - Leftovers: staging dirs of builds whose pid is dead (`.day0-staging-<pid>-*`, which may hold a plaintext config)
 //   and dead check-boot work dirs in DIR/check-boot/ are removed when the next build opens DIR.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { onCleanup, type Registration } from '../util/cleanup.js';
 import { Day0Error } from '../util/errors.js';
@@ -205,18 +205,67 @@ async function checkOwnership(dir: string): Promise<PreviousRecord | undefined> 
   return undefined;
 }
 
-async function checkDir(dir: string): Promise<void> {
+/** Filesystems that hold no files (kernel interfaces): an output dir there would hang or fail oddly. */
+const PSEUDO_FS: Record<number, string> = {
+  0x9fa0: 'proc', 0x62656572: 'sysfs', 0x1cd1: 'devpts', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2', 0x64626720: 'debugfs',
+  0x74726163: 'tracefs', 0x73636673: 'securityfs', 0x62656570: 'configfs', 0xcafe4a11: 'bpf', 0x6165676c: 'pstore',
+  0xde5e81e4: 'efivarfs', 0x19800202: 'mqueue', 0x42494e4d: 'binfmt_misc', 0x6e736673: 'nsfs',
+};
+
+/** The nearest existing ancestor of `dir` (itself when it exists). */
+async function existingAncestor(dir: string): Promise<string> {
+  for (let p = dir; ; p = dirname(p)) {
+    if (await lstat(p).then(() => true, () => false)) return p;
+    if (dirname(p) === p) return p;
+  }
+}
+
+/**
+ * DIR must be (or become) a writable directory on a filesystem that holds files. Returns the first directory this
+ * call created (undefined when DIR existed), so a build that fails before publishing can take it away again.
+ */
+async function checkDir(dir: string): Promise<string | undefined> {
   const st = await lstat(dir).catch(() => undefined);
   if (st && !st.isDirectory()) {
     throw new Day0Error(`the output path ${dir} exists and is not a directory`, { fix: 'pass a directory (new or empty) with -o' });
   }
+  const base = await existingAncestor(dir);
+  if (base !== dir && !(await stat(base)).isDirectory()) {
+    throw new Day0Error(`the output directory ${dir} cannot be made: ${base} is a file`, { fix: 'pass a directory path with -o' });
+  }
+  const fsType = PSEUDO_FS[Number((await statfs(base)).type)];
+  if (fsType) {
+    throw new Day0Error(`the output directory ${dir} is on ${fsType} (${base}), a kernel interface that holds no files`, {
+      fix: 'pass a directory on a disk filesystem with -o (e.g. ./out)',
+    });
+  }
   try {
-    await mkdir(dir, { recursive: true });
+    await access(base, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Day0Error(`the output directory ${dir} cannot be written: ${base} is not writable (${code ?? 'access denied'})`, {
+      fix: 'pass a writable directory with -o, or fix the permissions (or the read-only mount) of that one',
+    });
+  }
+  try {
+    return await mkdir(dir, { recursive: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Day0Error(`cannot create the output directory ${dir}: ${code ?? (err as Error).message}`, {
       fix: 'pass a writable directory with -o',
     });
+  }
+}
+
+/** Remove the directories a failed open()/build created, from DIR up to the first one, while they are empty. */
+async function removeCreated(dir: string, firstCreated: string): Promise<void> {
+  for (let p = dir; p.startsWith(firstCreated); p = dirname(p)) {
+    try {
+      await rmdir(p);
+    } catch {
+      return; // not empty (or gone): keep it and its parents
+    }
+    if (p === firstCreated) return;
   }
 }
 
@@ -242,6 +291,8 @@ export class OutputDir {
     private readonly lock: Registration,
     /** What the previous build.json listed (undefined: no previous day0 build here). */
     private readonly previous: PreviousRecord | undefined,
+    /** The first directory open() created for DIR (undefined: DIR existed). */
+    private readonly created?: string,
   ) {}
 
   /**
@@ -249,7 +300,7 @@ export class OutputDir {
    * and make a staging dir. Throws before anything is built when DIR cannot be used.
    */
   static async open(dir: string, opts: OpenOptions = {}): Promise<OutputDir> {
-    await checkDir(dir);
+    const created = await checkDir(dir);
     const lock = await acquireLock(dir, opts);
     try {
       // Leftovers of builds that died: their staging dirs (owner pid in the name) and check-boot work copies.
@@ -262,9 +313,10 @@ export class OutputDir {
       const previous = await checkOwnership(dir);
       const staging = await mkdtemp(join(dir, `.day0-staging-${process.pid}-`));
       const reg = onCleanup(`staging dir ${staging}`, () => rm(staging, { recursive: true, force: true }));
-      return new OutputDir(dir, staging, reg, lock, previous);
+      return new OutputDir(dir, staging, reg, lock, previous, created);
     } catch (err) {
       await lock.dispose();
+      if (created) await removeCreated(dir, created);
       throw err;
     }
   }
@@ -356,12 +408,16 @@ export class OutputDir {
     await this.writeFile(SUMS_FILE, `${[...lines.keys()].sort().map((k) => lines.get(k)).join('\n')}\n`);
   }
 
-  /** Remove the staging dir (uncommitted artifacts with it) and release the lock. */
+  /**
+   * Remove the staging dir (uncommitted artifacts with it) and release the lock. A DIR this open() created and that
+   * is empty again (the build failed before publishing) is removed too: a refused build leaves no empty dir behind.
+   */
   async close(): Promise<void> {
     try {
       await this.reg.dispose();
     } finally {
       await this.lock.dispose();
+      if (this.created && !heldLocks.has(join(this.dir, LOCK_FILE))) await removeCreated(this.dir, this.created);
     }
   }
 }

@@ -58,6 +58,8 @@ export interface DiskBuildOptions {
   name: string;
   /** `day0` (default): day0's own executor. `osbuild`: hand the manifest to osbuild in the builder. */
   engine?: 'day0' | 'osbuild';
+  /** The registry's TLS: false for a plain-HTTP registry (written into the manifest's skopeo source). */
+  tlsVerify?: boolean;
   /** Also write the manifest that was run to this file (mode 0600). */
   emitManifest?: string;
   /** Compute `sha256` of each output (default true; pass false when the caller hashes while publishing). */
@@ -113,22 +115,41 @@ export async function imageConfigDigest(bootable: BootableImage): Promise<string
   return digest;
 }
 
-function imageRef(bootable: BootableImage, id: string): ContainerRef {
+/**
+ * How the manifest names the OS image: registry images (and images in containers-storage) as org.osbuild.skopeo
+ * items pinned to the manifest digest day0 pulled, with the user's --tls-verify; anything else (oci-archive, oci
+ * dir) by name only, which osbuild cannot fetch (`--engine osbuild` refuses those up front, see engineProblems).
+ */
+export function imageRef(bootable: BootableImage, id: string, tlsVerify = true): ContainerRef {
   const pinned = bootable.image.pinned;
   const at = pinned.lastIndexOf('@');
   const name = at > 0 ? pinned.slice(0, at) : pinned;
-  return /^sha256:[0-9a-f]{64}$/.test(bootable.image.digest) && !name.includes(':/') && !name.startsWith('/')
-    ? { id, name, digest: bootable.image.digest }
-    : { id, name };
+  const digest = /^sha256:[0-9a-f]{64}$/.test(bootable.image.digest) ? bootable.image.digest : undefined;
+  const input = bootable.image.input;
+  if (digest && input.startsWith('containers-storage:')) return { id, name: input.slice('containers-storage:'.length), digest, transport: 'containers-storage' };
+  if (digest && !name.includes(':/') && !name.startsWith('/') && !/^(oci|oci-archive):/.test(name)) {
+    return { id, name, digest, ...(tlsVerify ? {} : { tlsVerify: false }) };
+  }
+  return { id, name };
 }
 
+/** The builder image as the manifest's buildroot: a skopeo item from the local containers-storage it lives in. */
 async function builderRef(ctx: Context): Promise<ContainerRef> {
   const name = ctx.cfg.executor.builder_image;
   if (ctx.exec.mode === 'podman') {
     const p = ctx.cfg.podman;
-    const r = await execa(p.binary, [...p.global_args, 'image', 'inspect', '--format', '{{.Id}}', name], { reject: false });
-    const id = String(r.stdout).trim();
-    if (r.exitCode === 0 && /^[0-9a-f]{64}$/.test(id)) return { id: `sha256:${id}`, name };
+    const r = await execa(p.binary, [...p.global_args, 'image', 'inspect', '--format', '{{.Id}} {{.Digest}}', name], { reject: false });
+    const [id, digest] = String(r.stdout).trim().split(' ');
+    if (r.exitCode === 0 && id && /^[0-9a-f]{64}$/.test(id)) {
+      const info = await execa(p.binary, [...p.global_args, 'info', '--format', '{{.Store.GraphRoot}}'], { reject: false });
+      const graphRoot = String(info.stdout).trim();
+      return {
+        id: `sha256:${id}`,
+        name,
+        ...(digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? { digest, transport: 'containers-storage' as const } : {}),
+        ...(info.exitCode === 0 && graphRoot && graphRoot !== '/var/lib/containers/storage' ? { storageLocation: graphRoot } : {}),
+      };
+    }
   }
   return { id: `sha256:${createHash('sha256').update(name).digest('hex')}`, name };
 }
@@ -161,7 +182,7 @@ async function rootTreeBytes(exec: Executor, rootfs: string): Promise<number | u
 
 async function planFor(ctx: Context, bootable: BootableImage, o: DiskBuildOptions, efiBinaries: Record<string, Buffer>): Promise<{ plan: DiskPlan; image: ContainerRef; builder: ContainerRef }> {
   const id = await imageConfigDigest(bootable);
-  const image = imageRef(bootable, id);
+  const image = imageRef(bootable, id, o.tlsVerify !== false);
   const builder = await builderRef(ctx);
   const rootfs = bootable.rootfs;
   const rel = (p: string) => {
@@ -271,8 +292,7 @@ export async function buildDiskImages(ctx: Context, bootable: BootableImage, o: 
       const mf = join(work.path, 'manifest.json');
       await writeFile(mf, JSON.stringify(plan.manifest), { mode: 0o600 });
       const exportDir = join(work.path, 'osbuild-out');
-      await mkdir(exportDir, { recursive: true });
-      await runManifestWithOsbuild(ctx.exec, mf, exportDir, join(work.path, 'osbuild-store'), plan.outputs.map((x) => x.pipeline));
+      await runManifestWithOsbuild(ctx.exec, plan.manifest, mf, exportDir, join(work.path, 'osbuild-store'), plan.outputs.map((x) => x.pipeline));
       for (const out of plan.outputs) built.push({ out, file: join(exportDir, out.pipeline, out.file) });
     } else {
       const res = await runManifest(plan.manifest, {

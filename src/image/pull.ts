@@ -20,6 +20,7 @@ import TOML from '@iarna/toml';
 import { check, type Bind, type Executor, type RunResult } from '../executor/index.js';
 import type { Arch } from '../profiles/schema.js';
 import { onCleanup } from '../util/cleanup.js';
+import { CACHE_SPACE_FIX, ensureSpace, isNoSpace, noSpaceError } from '../util/space.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
 import { checkConfigArch, isIndex, MANIFEST_MEDIA_TYPES, selectFromIndex, type Descriptor, type ImageIndex, type ImageManifest } from './arch.js';
@@ -643,6 +644,8 @@ export async function pullImage(ctx: IntakeContext, input: string, opts: PullOpt
         digest: r.digest,
         size: r.manifestRaw.length,
       };
+      const missing = [r.manifest.config, ...r.manifest.layers].filter((d) => !have.has(hexOf(d.digest))).reduce((a, d) => a + d.size, 0);
+      if (missing > 0) await ensureSpace(p.root, missing * 1.1 + 64 * 2 ** 20, `pulling ${displayRef(ref)}`, CACHE_SPACE_FIX);
       if (allPresent) {
         progress('all blobs are in the cache');
         await assembleLayout(p, tmpLayout, manifestDesc, srcBlobs, hex);
@@ -671,6 +674,7 @@ export async function pullImage(ctx: IntakeContext, input: string, opts: PullOpt
           binds: [{ path: p.root }],
           onStdout: (s) => s.split('\n').filter(Boolean).forEach((l) => progress(l.trim())),
         });
+        if (res.exitCode !== 0 && !res.killed && isNoSpace(res.stderr)) throw await noSpaceError(p.root, `pulling ${displayRef(ref)}`, CACHE_SPACE_FIX);
         if (res.exitCode !== 0 || res.killed) skopeoFailure(res, se, `pulling ${displayRef(ref)}`);
         // skopeo may have converted the manifest (Docker schema 2 → OCI): link what it wrote.
         const idx = JSON.parse(await readFile(join(tmpLayout, 'index.json'), 'utf8')) as ImageIndex;

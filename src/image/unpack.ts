@@ -5,13 +5,15 @@
 // Atomic: unpacked into a work dir under cacheDir()/tmp, renamed into place when complete. A digest already
 // unpacked is not unpacked again.
 import { existsSync } from 'node:fs';
-import { readdir, rename } from 'node:fs/promises';
+import { chmod, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { check } from '../executor/index.js';
+import { CACHE_SPACE_FIX, ensureSpace, isNoSpace, noSpaceError, unpackedEstimate } from '../util/space.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
 import { cachePaths, ensureCache, markInUse, touchEntry, type CachePaths } from './cache.js';
 import type { IntakeContext } from './pull.js';
+import { layersSetRoot, STORAGE_ROOT_MODE } from './root-mode.js';
 import type { PulledImage } from './types.js';
 
 export interface UnpackResult {
@@ -26,7 +28,7 @@ export function rootfsPath(digest: string, p: CachePaths = cachePaths()): string
 
 export async function unpackImage(
   ctx: IntakeContext,
-  img: Pick<PulledImage, 'digest' | 'layoutDir' | 'layoutTag' | 'input'>,
+  img: Pick<PulledImage, 'digest' | 'layoutDir' | 'layoutTag' | 'input'> & Partial<Pick<PulledImage, 'layers'>>,
   opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {},
 ): Promise<UnpackResult> {
   const p = await ensureCache(cachePaths());
@@ -42,6 +44,8 @@ export async function unpackImage(
       fix: 'pull the image again (a concurrent `day0 cache prune` may have removed it)',
     });
   }
+  const layerBytes = (img.layers ?? []).reduce((a, l) => a + l.size, 0);
+  if (layerBytes > 0) await ensureSpace(p.tmp, unpackedEstimate(layerBytes), `unpacking ${img.input}`, CACHE_SPACE_FIX);
   opts.onProgress?.(`unpacking ${img.digest.slice(0, 19)}… into ${final}`);
   const work = await makeTempDir(`unpack-${process.pid}`, p.tmp);
   try {
@@ -53,6 +57,7 @@ export async function unpackImage(
       label: 'umoci raw unpack',
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    if (res.exitCode !== 0 && !res.killed && isNoSpace(res.stderr)) throw await noSpaceError(p.tmp, `unpacking ${img.input}`, CACHE_SPACE_FIX);
     if (res.exitCode !== 0 && !res.killed) {
       const why = res.stderr.trim().split('\n').slice(-6).join('\n    ');
       throw new Day0Error(`unpacking ${img.input} (${img.digest}) failed:\n    ${why}`, {
@@ -70,6 +75,8 @@ export async function unpackImage(
         fix: 'the image has hostile or broken layers: do not use it; report it to its publisher',
       });
     }
+    // The root's mode as containers-storage (podman, osbuild) gives it when no layer sets it.
+    if (img.layers?.length && !(await layersSetRoot(img.layoutDir, img.layers))) await chmod(target, STORAGE_ROOT_MODE);
     try {
       await rename(target, final);
     } catch (err) {

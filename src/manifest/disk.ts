@@ -65,12 +65,23 @@ export function outputFileName(name: string, format: DiskFormat, arch: string): 
 export interface ContainerRef {
   /** Image ID = config digest, "sha256:<64 hex>" (osbuild indexes container sources by it). */
   id: string;
-  /** Name to fetch it by: a registry repository (skopeo) or a local containers-storage name. */
+  /** Name to fetch it by: a registry repository, or a name in local containers-storage. */
   name: string;
-  /** Registry manifest digest (skopeo source); absent = take it from local containers-storage. */
+  /**
+   * Manifest digest (registry or containers-storage): the image is an `org.osbuild.skopeo` item, which stock
+   * osbuild fetches with skopeo alone. Absent: an `org.osbuild.containers-storage` item (the image must be in the
+   * host's storage under `name`; osbuild resolves those through newer podman).
+   */
   digest?: string;
+  /** Where skopeo copies from: a registry (default) or local containers-storage. */
+  transport?: 'docker' | 'containers-storage';
+  /** containers-storage graph root (podman info's GraphRoot) when it is not the default. */
+  storageLocation?: string;
   tlsVerify?: boolean;
 }
+
+/** Every pipeline names its runner: a minimal one that needs nothing of the buildroot (the builder is Debian). */
+export const RUNNER = 'org.osbuild.linux';
 
 export interface DiskPlanInput {
   profile: Profile;
@@ -193,7 +204,7 @@ class Sources {
   /** A container-deploy stage for a container image, from a registry (skopeo) or local containers-storage. */
   container(ref: ContainerRef): Stage {
     if (ref.digest) {
-      this.skopeo[ref.id] = { image: { name: ref.name, digest: ref.digest, ...(ref.tlsVerify === false ? { 'tls-verify': false } : {}) } };
+      this.skopeo[ref.id] = { image: skopeoImage(ref) };
       return {
         type: 'org.osbuild.container-deploy',
         inputs: { images: { type: 'org.osbuild.containers', origin: 'org.osbuild.source', references: { [ref.id]: { name: ref.name } } } },
@@ -216,6 +227,17 @@ class Sources {
 }
 
 const BUILD = 'name:build';
+
+/** The `image` of an org.osbuild.skopeo item: only options that differ from skopeo's defaults are written. */
+function skopeoImage(ref: ContainerRef): Record<string, unknown> {
+  return {
+    name: ref.name,
+    digest: ref.digest,
+    ...(ref.tlsVerify === false ? { 'tls-verify': false } : {}),
+    ...(ref.transport === 'containers-storage' ? { 'containers-transport': 'containers-storage' } : {}),
+    ...(ref.transport === 'containers-storage' && ref.storageLocation ? { 'storage-location': ref.storageLocation } : {}),
+  };
+}
 
 /** The ESP content: one GRUB EFI image per EFI boot mode and a grub.cfg stub that hands over to `boot`. */
 function espPipeline(input: DiskPlanInput, src: Sources): Pipeline | undefined {
@@ -414,6 +436,7 @@ export function generateDiskManifest(input: DiskPlanInput): DiskPlan {
     outputs.push({ format, pipeline: format, file: fileName, fileName, layout, platform: fi.platform });
   }
 
+  for (const p of pipelines) p.runner = RUNNER;
   const manifest: Manifest = { version: '2', pipelines, sources: src.toManifest(), metadata: { generators: [input.generator ?? { name: 'day0' }] } };
   return { manifest, outputs };
 }

@@ -18,7 +18,8 @@ export function qemuImgArgv(src: string, dst: string, f: Format): string[] {
       if (f.adapter_type) o.push(`adapter_type=${f.adapter_type}`);
       if (f.subformat) o.push(`subformat=${f.subformat}`);
       if (f.compat6) o.push('compat6=on');
-      // streamOptimized is compressed by design; qemu-img refuses -c for the other vmdk subformats.
+      // As osbuild's stage: compressed unless `compression: false` (qemu-img takes -c for every vmdk subformat).
+      compress = f.compression ?? true;
       break;
     case 'vpc':
       o.push(`subformat=${f.subformat ?? 'fixed'}`);

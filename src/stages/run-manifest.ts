@@ -7,7 +7,7 @@
 //   built once per run;
 // - only the inputs, devices and mounts that day0's own manifests use are supported; anything else is a clear
 //   error that points to `--engine osbuild`.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod as chmodFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bind, Executor } from '../executor/types.js';
 import type { Input, Manifest, Pipeline, Stage } from '../manifest/types.js';
@@ -119,7 +119,10 @@ export async function runManifest(manifest: Manifest, o: RunManifestOptions): Pr
     const dir = join(o.workDir, 'sources');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, id.replace(':', '-'));
-    await writeFile(file, Buffer.from(item.data, 'base64'), { mode: 0o600 });
+    // 0644 as osbuild's source store keeps them (a copied file keeps its mode: grub.cfg is 0644 in both engines);
+    // the sources dir is 0700, and a secret copied out of it gets its own org.osbuild.chmod stage.
+    await writeFile(file, Buffer.from(item.data, 'base64'), { mode: 0o644 });
+    await chmodFile(file, 0o644);
     sourceFiles.set(id, file);
     return file;
   };
@@ -214,18 +217,68 @@ function deferrable(stage: Stage): boolean {
   return stage.type.startsWith('org.osbuild.mkfs.') || (stage.mounts?.length ?? 0) > 0;
 }
 
+/** Tools `--engine osbuild` needs in the builder: osbuild, and podman + skopeo for its container-deploy stage. */
+export const OSBUILD_ENGINE_TOOLS = ['osbuild', 'podman', 'skopeo'] as const;
+
 /**
- * `--engine osbuild`: hand the manifest to osbuild inside the builder. The builder image here does not carry
- * osbuild; this fails with a message that says so rather than falling back silently.
+ * Why `--engine osbuild` cannot run here, checked before anything is pulled or built: the image must be one stock
+ * osbuild can fetch (a registry or containers-storage: its skopeo source has no oci-archive/oci transport), and the
+ * builder must carry osbuild, podman and skopeo.
  */
-export async function runManifestWithOsbuild(exec: Executor, manifestFile: string, outDir: string, storeDir: string, exports: string[]): Promise<void> {
-  const probe = await exec.run({ argv: ['sh', '-c', 'command -v osbuild'], label: 'osbuild probe' });
-  if (probe.exitCode !== 0) {
-    throw new Day0Error(`--engine osbuild: the builder image (${exec.describe()}) has no osbuild`, {
-      fix: 'use the default engine (day0), or build a builder image that carries osbuild and point DAY0_BUILDER_IMAGE at it',
+export async function checkOsbuildEngine(exec: Executor, imageRef: string): Promise<void> {
+  if (/^(oci|oci-archive):/.test(imageRef)) {
+    throw new Day0Error(`--engine osbuild cannot take ${imageRef.split(':')[0]} images: osbuild fetches containers from a registry or containers-storage only`, {
+      fix: 'push the image to a registry (or `podman load` it and pass containers-storage:NAME), or use the default engine (day0)',
     });
   }
+  const probe = await exec.run({
+    argv: ['sh', '-c', 'for t in "$@"; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done', 'sh', ...OSBUILD_ENGINE_TOOLS],
+    label: 'osbuild engine probe',
+    timeoutMs: 60_000,
+  });
+  const missing = probe.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (probe.exitCode !== 0 || missing.length > 0) {
+    throw new Day0Error(`--engine osbuild: ${exec.describe()} has no ${missing.join(', ') || 'shell to probe'} (osbuild runs the manifest, podman and skopeo deploy its containers)`, {
+      fix: 'use the default engine (day0), which builds the same images; or build a builder image with osbuild (2024 or newer), podman and skopeo and point DAY0_BUILDER_IMAGE at it',
+    });
+  }
+}
+
+/** What osbuild must reach for the manifest's container sources: a registry (network) and/or containers-storage. */
+export function osbuildNeeds(manifest: Manifest): { network: boolean; storage: string[] } {
+  const items = (manifest.sources?.['org.osbuild.skopeo']?.items ?? {}) as Record<string, { image?: Record<string, unknown> }>;
+  let network = false;
+  const storage = new Set<string>();
+  for (const it of Object.values(items)) {
+    const img = it.image ?? {};
+    if (img['containers-transport'] === 'containers-storage') storage.add(typeof img['storage-location'] === 'string' ? img['storage-location'] : DEFAULT_GRAPH_ROOT);
+    else network = true;
+  }
+  if (manifest.sources?.['org.osbuild.containers-storage']) storage.add(DEFAULT_GRAPH_ROOT);
+  return { network, storage: [...storage] };
+}
+const DEFAULT_GRAPH_ROOT = '/var/lib/containers/storage';
+
+/**
+ * `--engine osbuild`: hand the manifest to osbuild inside the builder, with its store and output dirs created, the
+ * host network when a source is a registry, and the host's containers-storage when a source lives there.
+ */
+export async function runManifestWithOsbuild(exec: Executor, manifest: Manifest, manifestFile: string, outDir: string, storeDir: string, exports: string[]): Promise<void> {
+  await mkdir(storeDir, { recursive: true, mode: 0o700 });
+  await mkdir(outDir, { recursive: true });
+  const needs = osbuildNeeds(manifest);
   const argv = ['osbuild', '--store', storeDir, '--output-directory', outDir, ...exports.flatMap((e) => ['--export', e]), manifestFile];
-  const res = await exec.run({ argv, binds: [{ path: manifestFile, readonly: true }, { path: outDir }, { path: storeDir }], label: 'osbuild', timeoutMs: 2 * 3600_000 });
-  if (res.exitCode !== 0) throw new Day0Error(`osbuild exited ${res.exitCode}: ${res.stderr.trim().split('\n').slice(-8).join('\n    ')}`, { fix: 'see osbuild\'s output above' });
+  const res = await exec.run({
+    argv,
+    binds: [{ path: manifestFile, readonly: true }, { path: outDir }, { path: storeDir }, ...needs.storage.map((path) => ({ path }))],
+    network: needs.network ? 'host' : 'none',
+    label: 'osbuild',
+    timeoutMs: 2 * 3600_000,
+  });
+  if (res.exitCode !== 0) {
+    const tail = (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-12).join('\n    ');
+    throw new Day0Error(`osbuild exited ${res.exitCode}${res.killed ? ' (killed)' : ''}${tail ? `; its last output:\n    ${tail}` : ' with no output'}`, {
+      fix: 'check the manifest with `osbuild --inspect` (write it with --emit-manifest FILE), or use the default engine (day0)',
+    });
+  }
 }

@@ -36,6 +36,7 @@ async function build(out: string, files: Record<string, string>, opts: { fail?: 
 describe('issue14 item 10: exclusive lock', () => {
   it('item 10: a second build into the same dir fails at once naming the holder pid; the lock goes with close()', async () => {
     const out = join(dir, 'out');
+    await mkdir(out);
     const first = await OutputDir.open(out);
     // Another live process holds it (pid 1 is always alive): refused at once, naming it.
     await first.close();
@@ -142,5 +143,44 @@ describe('issue14 item 12: multi-arch build.json', () => {
     await writeFile(join(out, 'build.json'), JSON.stringify({ day0: { version: 't' }, arches: ['x86_64'], builds: { x86_64: { artifacts: [{ path: 'x86_64/old-ignition.img' }] } } }));
     await build(out, { 'a.iso': 'iso' });
     expect(await readdir(join(out, 'x86_64'))).toEqual(['a.iso']);
+  });
+});
+
+describe('issue14 item 15: the output dir is checked first, and a refused build leaves no dir behind', () => {
+  it('item 15: a dir on /proc is refused at once (no recursive mkdir that hangs)', async () => {
+    const t0 = Date.now();
+    await expect(OutputDir.open('/proc/day0-x/out')).rejects.toThrow(/is on proc \(\/proc\), a kernel interface that holds no files/);
+    await expect(OutputDir.open('/sys/kernel/day0-x')).rejects.toThrow(/is on sysfs/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('item 15: a path below a file is named, with a fix, before anything else', async () => {
+    await writeFile(join(dir, 'plain-file'), 'x');
+    await expect(OutputDir.open(join(dir, 'plain-file', 'out'))).rejects.toThrow(`the output directory ${join(dir, 'plain-file', 'out')} cannot be made: ${join(dir, 'plain-file')} is a file`);
+  });
+
+  it('item 15: dirs open() created are removed again when the build closes without publishing', async () => {
+    const out = join(dir, 'new-parent', 'deeper', 'out');
+    const o = await OutputDir.open(out);
+    expect(existsSync(out)).toBe(true);
+    await o.close(); // nothing published (a refused or failed build)
+    expect(existsSync(join(dir, 'new-parent'))).toBe(false);
+    // A dir that existed before stays, and one that now holds a published build stays.
+    await mkdir(join(dir, 'kept'));
+    await (await OutputDir.open(join(dir, 'kept'))).close();
+    expect(existsSync(join(dir, 'kept'))).toBe(true);
+    const made = join(dir, 'made', 'out');
+    await build(made, { 'a.iso': 'x' });
+    expect(existsSync(join(made, 'x86_64', 'a.iso'))).toBe(true);
+  });
+
+  it('item 15: nested opens (the CLI holds the dir around the build) remove it only with the outermost close', async () => {
+    const out = join(dir, 'nested-new');
+    const outer = await OutputDir.open(out);
+    const inner = await OutputDir.open(out);
+    await inner.close();
+    expect(existsSync(out)).toBe(true);
+    await outer.close();
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,12 +1,14 @@
 // day0's manifest executor without the builder: a recording executor shows which tools run, in which order,
 // with which arguments — filesystems deferred and built once per run, disks written at the right offsets.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Executor, RunResult, RunSpec } from '../../../src/executor/types.js';
 import { FORMATS, generateDiskManifest, supportedDiskFormats, type DiskPlanInput } from '../../../src/manifest/disk.js';
 import { bootModes } from '../../../src/profiles/boot.js';
+import type { Manifest } from '../../../src/manifest/types.js';
 import type { Profile } from '../../../src/profiles/schema.js';
 import { locate } from '../../../src/stages/copy.js';
 import { coreModules, grubPrefix } from '../../../src/stages/grub2-inst.js';
@@ -14,7 +16,7 @@ import { mkfsExt4Argv } from '../../../src/stages/mkfs-ext4.js';
 import { mkfsFatArgv } from '../../../src/stages/mkfs-fat.js';
 import { mkfsXfsArgv } from '../../../src/stages/mkfs-xfs.js';
 import { qemuImgArgv } from '../../../src/stages/qemu.js';
-import { pipelinesFor, runManifest, runManifestWithOsbuild } from '../../../src/stages/run-manifest.js';
+import { checkOsbuildEngine, osbuildNeeds, pipelinesFor, runManifest, runManifestWithOsbuild } from '../../../src/stages/run-manifest.js';
 import { sfdiskScript } from '../../../src/stages/sfdisk.js';
 import type { StageEnv } from '../../../src/stages/types.js';
 import { EACH_PROFILE, profile as profileOf } from '../../helpers/profiles.js';
@@ -88,6 +90,12 @@ describe('runManifest', () => {
     });
     expect(res.trees.tree).toBe('/srv/rootfs');
     expect(res.trees.build).toBe('/');
+    // Inline source files are 0644 as in osbuild's store (a copy keeps it: grub.cfg 0644), inside a 0700 dir
+    // (issue 14 #9); the metal config gets its own chmod stage to 0600.
+    expect((await stat(join(work, 'sources'))).mode & 0o777).toBe(0o700);
+    const srcModes = await Promise.all((await readdir(join(work, 'sources'))).map(async (f) => (await stat(join(work, 'sources', f))).mode & 0o777));
+    expect(srcModes.length).toBeGreaterThan(0);
+    expect(new Set(srcModes)).toEqual(new Set([0o644]));
     const tools = rec.tools();
     // Each filesystem image is made once (the qemu disk reuses the metal disk's ESP and root, boot differs).
     expect(tools.filter((t) => t === 'mkfs.xfs')).toHaveLength(1);
@@ -161,9 +169,45 @@ describe.each(EACH_PROFILE)('runManifest over the %s plan', (arch, p) => {
   });
 });
 
-test('--engine osbuild without osbuild in the builder: a clear error', async () => {
-  const noOsbuild: Executor = { mode: 'host', describe: () => 'builder X', run: async () => ({ exitCode: 1, stdout: '', stderr: '', killed: false, timedOut: false }) };
-  await expect(runManifestWithOsbuild(noOsbuild, '/m.json', '/o', '/s', ['metal'])).rejects.toThrow(/--engine osbuild: the builder image \(builder X\) has no osbuild/);
+test('--engine osbuild: missing tools in the builder and images osbuild cannot fetch are refused up front (issue 14 #8)', async () => {
+  const calls: string[][] = [];
+  const noOsbuild: Executor = {
+    mode: 'host', describe: () => 'builder X',
+    run: async (spec) => { calls.push(spec.argv); return { exitCode: 0, stdout: 'osbuild\npodman\n', stderr: '', killed: false, timedOut: false }; },
+  };
+  await expect(checkOsbuildEngine(noOsbuild, 'localhost:5000/x:1')).rejects.toThrow('--engine osbuild: builder X has no osbuild, podman');
+  expect(calls[0]!.slice(-3)).toEqual(['osbuild', 'podman', 'skopeo']);
+  await expect(checkOsbuildEngine(noOsbuild, 'oci-archive:/tmp/x.tar')).rejects.toThrow(/cannot take oci-archive images/);
+  const all: Executor = { ...noOsbuild, run: async () => ({ exitCode: 0, stdout: '', stderr: '', killed: false, timedOut: false }) };
+  await expect(checkOsbuildEngine(all, 'containers-storage:localhost/x:1')).resolves.toBeUndefined();
+});
+
+test('--engine osbuild: store and output dirs exist, registry sources get the network, storage sources the graph root, failures show osbuild\'s output (issue 14 #8)', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'day0-osbuild-'));
+  try {
+    const specs: RunSpec[] = [];
+    const exec: Executor = {
+      mode: 'host', describe: () => 'builder X',
+      run: async (spec) => { specs.push(spec); return { exitCode: 1, stdout: '', stderr: 'stage org.osbuild.copy failed\nTraceback: x', killed: false, timedOut: false }; },
+    };
+    const manifest = {
+      version: '2', pipelines: [],
+      sources: { 'org.osbuild.skopeo': { items: {
+        [`sha256:${'a'.repeat(64)}`]: { image: { name: 'localhost:5000/x', digest: `sha256:${'b'.repeat(64)}`, 'tls-verify': false } },
+        [`sha256:${'c'.repeat(64)}`]: { image: { name: 'localhost/day0/builder:1', digest: `sha256:${'d'.repeat(64)}`, 'containers-transport': 'containers-storage', 'storage-location': '/srv/storage' } },
+      } } },
+    } as unknown as Manifest;
+    expect(osbuildNeeds(manifest)).toEqual({ network: true, storage: ['/srv/storage'] });
+    const store = join(work, 'store');
+    const out = join(work, 'out');
+    await expect(runManifestWithOsbuild(exec, manifest, join(work, 'm.json'), out, store, ['metal'])).rejects.toThrow(/osbuild exited 1; its last output:\n {4}stage org\.osbuild\.copy failed\n {4}Traceback: x/);
+    expect(existsSync(store) && existsSync(out)).toBe(true);
+    expect(specs[0]!.network).toBe('host');
+    expect(specs[0]!.binds!.map((b) => b.path)).toContain('/srv/storage');
+    expect(osbuildNeeds({ version: '2', pipelines: [], sources: {} } as unknown as Manifest)).toEqual({ network: false, storage: [] });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 });
 
 describe('stage command lines', () => {
