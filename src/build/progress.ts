@@ -1,30 +1,42 @@
-// Progress for long steps: one line per step on a terminal (with its duration), nothing in quiet/JSON mode.
-export type ProgressMode = 'tty' | 'plain' | 'quiet';
+// Progress of `day0 build` and `day0 check-boot` on stderr, in the mode `--progress` asks for (see
+// checkboot/live-status.ts): a live line per running step and boot on a terminal, plain lines in logs, JSON events
+// for CI and wrappers, nothing with --quiet. Steps and messages go through here; boot checks drive `status`.
+import { chooseMode, LiveStatus, type ProgressFlag, type StatusStream } from '../checkboot/live-status.js';
+
+export const PROGRESS_MODES: readonly ProgressFlag[] = ['auto', 'tty', 'plain', 'json', 'none'];
 
 export class Progress {
-  constructor(private readonly mode: ProgressMode, private readonly out: NodeJS.WritableStream = process.stderr) {}
+  constructor(readonly status: LiveStatus) {}
 
-  static forOptions(o: { quiet?: boolean; json?: boolean }): Progress {
-    if (o.quiet || o.json) return new Progress('quiet');
-    return new Progress((process.stderr as { isTTY?: boolean }).isTTY ? 'tty' : 'plain');
+  /**
+   * --quiet silences all but --progress json; --json (the result on stdout) silences auto progress too, so that a
+   * wrapper reading stdout gets no terminal noise unless it asks for events.
+   */
+  static forOptions(o: { quiet?: boolean; json?: boolean; progress?: ProgressFlag }, stream: StatusStream = process.stderr): Progress {
+    const flag = o.progress ?? 'auto';
+    const quiet = Boolean(o.quiet) || (Boolean(o.json) && flag === 'auto');
+    return new Progress(new LiveStatus({ mode: chooseMode(flag, stream, quiet), stream }));
   }
 
+  /** A lasting line (plain and tty modes). */
   info(msg: string): void {
-    if (this.mode !== 'quiet') this.out.write(`${msg}\n`);
+    this.status.message(msg);
   }
 
-  /** Run a step, printing its name and, when done, how long it took. */
+  /** Run a step: a live line while it runs, its duration when done (a step-start/step-end event pair in JSON). */
   async step<T>(name: string, fn: () => Promise<T>, doneNote?: (r: T) => string): Promise<T> {
-    const t0 = Date.now();
-    if (this.mode === 'tty') this.out.write(`… ${name}\r`);
+    this.status.stepStart(name);
     try {
       const r = await fn();
-      const note = doneNote ? ` (${doneNote(r)})` : '';
-      this.info(`✔ ${name}${note} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      this.status.stepEnd(name, true, doneNote?.(r));
       return r;
     } catch (err) {
-      this.info(`✘ ${name} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      this.status.stepEnd(name, false);
       throw err;
     }
+  }
+
+  close(): void {
+    this.status.close();
   }
 }

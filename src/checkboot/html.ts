@@ -32,6 +32,8 @@ export interface ReportCell {
   artifact?: string;
   /** Where the full console log is kept, shown beside it. */
   consoleLogPath?: string;
+  /** e.g. "boot args added for TCG: no_timer_check", shown under the verdict. */
+  bootArgs?: string;
 }
 
 export interface BootReportPage {
@@ -177,7 +179,7 @@ function cellSection(c: ReportCell, scale: number, extra: Map<string, string>): 
   return `<section class="cell ${c.verdict}" id="${anchor(c)}">
 <h3>${verdictBadge(c.verdict)} ${escapeHtml(c.arch)} · ${escapeHtml(c.medium)} · ${escapeHtml(c.firmware)} <span class="muted">(${escapeHtml(c.cellId)})</span></h3>
 <p class="what">${what}${c.artifact ? ` — <code>${escapeHtml(c.artifact)}</code>` : ''}</p>
-${timeline(c, scale, extra)}
+${c.bootArgs ? `<p class="muted">${escapeHtml(c.bootArgs)}</p>\n` : ''}${timeline(c, scale, extra)}
 <details><summary>console log (${lines} line${lines === 1 ? '' : 's'})${c.consoleLogPath ? ` — <code>${escapeHtml(c.consoleLogPath)}</code>` : ''}</summary><pre class="log">${escapeHtml(log)}</pre></details>
 </section>`;
 }

@@ -30,7 +30,7 @@ export interface CellVerdict {
 
 export type LiveEvent =
   | { event: 'step-start'; time: string; step: string }
-  | { event: 'step-end'; time: string; step: string; ok: boolean; seconds: number }
+  | { event: 'step-end'; time: string; step: string; ok: boolean; seconds: number; note?: string }
   | ({ event: 'cell-phase'; time: string; cell: string; phase: string; previous: string | null; at: number; line?: string } & CellInfo)
   | ({ event: 'verdict'; time: string; cell: string } & CellInfo & CellVerdict);
 
@@ -135,14 +135,16 @@ export class LiveStatus {
     else if (this.mode === 'tty') this.render();
   }
 
-  stepEnd(step: string, ok = true): void {
+  /** The step ended; `note` is a short result ("192 MiB"), shown beside it. */
+  stepEnd(step: string, ok = true, note?: string): void {
     const t0 = this.steps.get(step) ?? this.now();
     this.steps.delete(step);
     const seconds = round1((this.now() - t0) / 1000);
-    if (this.mode === 'json') this.emit({ event: 'step-end', time: this.time(), step, ok, seconds });
-    else if (this.mode === 'plain') this.stream.write(`day0: ${step} ${ok ? 'done' : 'failed'} in ${seconds.toFixed(1)} s\n`);
+    const n = note ? ` (${note})` : '';
+    if (this.mode === 'json') this.emit({ event: 'step-end', time: this.time(), step, ok, seconds, ...(note ? { note } : {}) });
+    else if (this.mode === 'plain') this.stream.write(`day0: ${ok ? '✔' : '✘'} ${step}${n} [${seconds.toFixed(1)} s]\n`);
     else if (this.mode === 'tty') {
-      this.log!.persist(`${ok ? this.pc.green('✔') : this.pc.red('✘')} ${step} ${this.pc.dim(`[${seconds.toFixed(1)} s]`)}`);
+      this.log!.persist(`${ok ? this.pc.green('✔') : this.pc.red('✘')} ${step}${n} ${this.pc.dim(`[${seconds.toFixed(1)} s]`)}`);
       this.render();
     }
   }

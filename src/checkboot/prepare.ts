@@ -1,5 +1,7 @@
 // Per cell: a private copy of the medium carrying the user's config plus day0's check, handed over the way the
 // medium expects it (embedded area for ISO, Ignition initrd for PXE, boot partition for metal, fw_cfg for qemu).
+// Under TCG, the copy also gets the profile's timer-safe kernel arguments (`qemu.tcg_kargs`): in the ISO's kargs
+// areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's grub.cfg.
 // The artifacts themselves are never modified.
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
@@ -7,7 +9,8 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { check, type Bind, type Executor } from '../executor/index.js';
 import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
-import { embedIgnition, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
+import { embedIgnition, modifyKargs, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
+import { GRUB_DIR } from '../manifest/grub.js';
 import type { BootMedium } from '../qemu/args.js';
 import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
@@ -23,6 +26,10 @@ export interface Prepared {
   binds: Bind[];
   platformIgnition?: string;
   network?: 'host';
+  /** Kernel arguments added to the copy (`PrepareInput.extraKargs`, where the medium has a place for them). */
+  kargsAdded: string[];
+  /** Why `extraKargs` were not added, when they were asked for and could not be. */
+  kargsNote?: string;
   /** Stop helpers (e.g. the HTTP server) after the boot. */
   dispose?: () => Promise<void>;
 }
@@ -39,6 +46,8 @@ export interface PrepareInput {
   withCheck: (user: Buffer | undefined) => Buffer;
   /** Live kernel arguments for direct PXE boots (read from the iPXE script when there is one). */
   liveKargs: string;
+  /** Kernel arguments to add to the copy (the profile's tcg_kargs under TCG; none under KVM). */
+  extraKargs?: string[];
 }
 
 const secret = async (path: string, data: Buffer) => writeFile(path, data, { mode: 0o600 });
@@ -66,6 +75,34 @@ export function kargsFromIpxe(script: string): string | undefined {
   return line?.split(/\s+/).slice(2).filter((a) => !a.startsWith('initrd=')).join(' ');
 }
 
+/** `line` (a kernel command line) with `args` appended, each unless already there as a whole argument. */
+export function appendKargs(line: string, args: readonly string[]): string {
+  const have = new Set(line.split(/\s+/).filter(Boolean));
+  const add = args.filter((a) => !have.has(a));
+  return add.length ? `${line.trimEnd()} ${add.join(' ')}` : line;
+}
+
+/** An iPXE script whose `kernel` lines carry `args` too. */
+export function ipxeWithKargs(script: string, args: readonly string[]): string {
+  return script.split('\n').map((l) => (l.startsWith('kernel ') ? appendKargs(l, args) : l)).join('\n');
+}
+
+/**
+ * A GRUB config whose `linux`/`linuxefi` lines carry `args` too (before a trailing `${…}` variable such as
+ * day0's `${ignition_firstboot}`, which stays last). Throws when there is no such line (nothing would be added).
+ */
+export function grubCfgWithKargs(cfg: string, args: readonly string[]): string {
+  let found = false;
+  const out = cfg.split('\n').map((l) => {
+    const m = /^(\s*linux(?:efi|16)?\s+\S+.*?)(\s+\$\{[A-Za-z_][A-Za-z0-9_]*\})?\s*$/.exec(l);
+    if (!m) return l;
+    found = true;
+    return `${appendKargs(m[1]!, args)}${m[2] ?? ''}`;
+  });
+  if (!found) throw new Error('the GRUB config has no linux line to add kernel arguments to');
+  return out.join('\n');
+}
+
 /** Make sure an iPXE script loads `ign` as an initrd (a build without --ignition has none). */
 export function ipxeWithIgnition(script: string, ign: string): string {
   if (script.includes(`initrd=${ign}`)) return script;
@@ -77,13 +114,19 @@ export function ipxeWithIgnition(script: string, ign: string): string {
 
 export async function prepareCell(i: PrepareInput): Promise<Prepared> {
   const { cell, work, exec } = i;
+  const extra = i.extraKargs ?? [];
   switch (cell.kind) {
     case 'iso': {
       const copy = join(work, basename(cell.artifact));
       await copyFile(cell.artifact, copy, constants.COPYFILE_FICLONE);
       const embedded = (await readIsoEmbedInfo(copy)).ignition.empty ? undefined : await showIgnition(copy);
       await embedIgnition(copy, i.withCheck(embedded ?? i.userConfig), { force: true });
-      return { medium: { kind: 'iso', path: copy }, binds: [] };
+      if (!extra.length) return { medium: { kind: 'iso', path: copy }, binds: [], kargsAdded: [] };
+      if (!(await readIsoEmbedInfo(copy)).kargs) {
+        return { medium: { kind: 'iso', path: copy }, binds: [], kargsAdded: [], kargsNote: 'the ISO has no kernel-argument areas (coreos/kargs.json)' };
+      }
+      await modifyKargs(copy, { append: extra });
+      return { medium: { kind: 'iso', path: copy }, binds: [], kargsAdded: [...extra] };
     }
     case 'pxe-direct':
     case 'pxe-net': {
@@ -96,15 +139,15 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
         const initrd = join(work, 'initrd.img');
         await concatInitrds([pxe.initramfs, pxe.rootfs, ign], initrd);
         const script = pxe.ipxe ? await readFile(pxe.ipxe, 'utf8') : undefined;
-        const append = (script && kargsFromIpxe(script)) || i.liveKargs;
-        return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }] };
+        const append = appendKargs((script && kargsFromIpxe(script)) || i.liveKargs, extra);
+        return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }], kargsAdded: [...extra] };
       }
       const nb = bootMode(i.profile, cell.firmware).netboot;
       if (nb?.kind === 'grub-tftp') return prepareGrubNetboot(i, pxe, ign, ignName, nb);
       if (!pxe.ipxe) throw new Error('network boot needs the iPXE script beside the PXE artifacts');
       const scriptName = basename(pxe.ipxe);
       const script = join(work, scriptName);
-      await writeFile(script, ipxeWithIgnition(await readFile(pxe.ipxe, 'utf8'), ignName));
+      await writeFile(script, ipxeWithKargs(ipxeWithIgnition(await readFile(pxe.ipxe, 'utf8'), ignName), extra));
       const server = await serveFiles(new Map([
         [scriptName, script], [basename(pxe.kernel), pxe.kernel], [basename(pxe.initramfs), pxe.initramfs],
         [basename(pxe.rootfs), pxe.rootfs], [ignName, ign],
@@ -113,6 +156,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
         medium: { kind: 'netboot', bootUrl: `http://10.0.2.2:${server.port}/${scriptName}` },
         binds: [],
         network: 'host',
+        kargsAdded: [...extra],
         dispose: () => server.close(),
       };
     }
@@ -122,11 +166,28 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const sector = cell.kind === 'metal4k' ? 4096 : 512;
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
-      await onBootPartition(exec, copy, work, 'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi');
+      const grubCfg = `$M${GRUB_DIR}/grub.cfg`;
+      await onBootPartition(exec, copy, work, [
+        'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi',
+        ...(extra.length ? [`if [ -e "${grubCfg}" ]; then cp "${grubCfg}" "$W/grub.cfg"; fi`] : []),
+      ].join('\n'));
       const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
-      await onBootPartition(exec, copy, work, 'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"');
-      return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [] };
+      let kargsAdded: string[] = [];
+      let kargsNote: string | undefined;
+      if (extra.length) {
+        const cfg = await readFile(join(work, 'grub.cfg'), 'utf8').catch(() => undefined);
+        if (cfg === undefined) kargsNote = `the boot partition has no ${GRUB_DIR.slice(1)}/grub.cfg`;
+        else {
+          await writeFile(join(work, 'grub.cfg'), grubCfgWithKargs(cfg, extra));
+          kargsAdded = [...extra];
+        }
+      }
+      await onBootPartition(exec, copy, work, [
+        'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"',
+        ...(kargsAdded.length ? [`install -m 0644 "$W/grub.cfg" "${grubCfg}"`] : []),
+      ].join('\n'));
+      return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [], kargsAdded, ...(kargsNote ? { kargsNote } : {}) };
     }
     case 'qemu': {
       const overlay = join(work, 'overlay.qcow2');
@@ -136,7 +197,10 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       // A virtio-blk disk has whole 512-byte sectors: a config of any other length would lose its tail. Ignition
       // trims the trailing NULs of the block device it reads.
       await secret(cfg, i.profile.qemu.ignition === 'virtio-blk' ? padToSector(config) : config);
-      return { medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg };
+      return {
+        medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg,
+        kargsAdded: [], ...(extra.length ? { kargsNote: 'qemu images are booted from an overlay whose grub.cfg day0 does not edit' } : {}),
+      };
     }
   }
 }
@@ -164,7 +228,8 @@ async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ign
   const http = join(work, 'http');
   await mkdir(tftp, { recursive: true });
   await mkdir(http, { recursive: true });
-  const cfg = grubNetForCheck(await readFile(pxe.grub, 'utf8'), ignName, grubTerminal(primaryConsole(profile.console.devices)));
+  const shipped = await readFile(pxe.grub, 'utf8');
+  const cfg = grubNetForCheck(i.extraKargs?.length ? grubCfgWithKargs(shipped, i.extraKargs) : shipped, ignName, grubTerminal(primaryConsole(profile.console.devices)));
   await writeFile(join(tftp, 'grub.cfg'), cfg);
   for (const f of [pxe.kernel, pxe.initramfs, pxe.rootfs]) await cp(f, join(http, basename(f)), constants.COPYFILE_FICLONE);
   await cp(ign, join(http, ignName));
@@ -176,7 +241,7 @@ async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ign
     binds: [{ path: work }],
     label: 'grub-mkimage (netboot)',
   }), 'making the GRUB network image');
-  return { medium: { kind: 'netboot', bootUrl: grubFile, tftpRoot: tftp, httpRoot: http }, binds: [] };
+  return { medium: { kind: 'netboot', bootUrl: grubFile, tftpRoot: tftp, httpRoot: http }, binds: [], kargsAdded: [...(i.extraKargs ?? [])] };
 }
 
 /**

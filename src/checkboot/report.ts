@@ -11,6 +11,10 @@ export interface CellResult {
   overheadSeconds: number;
   /** Boot phases seen on the console (seconds since QEMU started). */
   phases?: PhaseSpan[];
+  /** Under TCG: the kernel arguments added to the medium copy (the profile's qemu.tcg_kargs); absent under KVM. */
+  tcgKargs?: string[];
+  /** Why asked-for arguments were not added (e.g. a medium without a place for them). */
+  kargsNote?: string;
 }
 
 export interface CheckReport {
@@ -18,6 +22,15 @@ export interface CheckReport {
   accel: Record<string, { accel: string; reason: string }>;
   results: CellResult[];
   skipped: { artifact: string; reason: string }[];
+  /** How many boots ran at once, and why. */
+  schedule?: { jobs: number; reason: string };
+}
+
+/** "boot args added for TCG: no_timer_check" (or why none were), for reports; undefined when nothing to say. */
+export function tcgKargsText(x: Pick<CellResult, 'tcgKargs' | 'kargsNote'>): string | undefined {
+  if (x.tcgKargs?.length) return `boot args added for TCG: ${x.tcgKargs.join(' ')}`;
+  if (x.kargsNote) return `no boot args added for TCG: ${x.kargsNote}`;
+  return undefined;
 }
 
 export function passed(r: CheckReport): boolean {
@@ -36,7 +49,19 @@ export function formatTable(r: CheckReport): string {
   const head = ['ARCH', 'MEDIUM', 'ARTIFACT', 'VERDICT', 'SECONDS', 'REASON'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i] ?? 0))).join('  ').trimEnd();
-  const lines = [...Object.entries(r.accel).map(([a, x]) => `acceleration ${a}: ${x.accel} (${x.reason})`), fmt(head), ...rows.map(fmt)];
+  const lines = [...Object.entries(r.accel).map(([a, x]) => `acceleration ${a}: ${x.accel} (${x.reason})`)];
+  // Per arch, the TCG boot args (the same for every cell that got them; cells that did not are named).
+  for (const arch of new Set(r.results.map((x) => x.cell.arch))) {
+    const mine = r.results.filter((x) => x.cell.arch === arch);
+    const texts = new Map<string, string[]>();
+    for (const x of mine) {
+      const t = tcgKargsText(x);
+      if (t) texts.set(t, [...(texts.get(t) ?? []), x.cell.id]);
+    }
+    for (const [t, ids] of texts) lines.push(`${arch}: ${t}${ids.length === mine.length ? '' : ` (${ids.join(', ')})`}`);
+  }
+  if (r.schedule) lines.push(`boots at once: ${r.schedule.jobs} (${r.schedule.reason})`);
+  lines.push(fmt(head), ...rows.map(fmt));
   for (const s of r.skipped) lines.push(`skipped ${basename(s.artifact)}: ${s.reason}`);
   for (const x of r.results) {
     if (x.outcome.verdict !== 'pass') {
@@ -64,10 +89,13 @@ export function toJson(r: CheckReport): unknown {
       seconds: x.outcome.seconds,
       overheadSeconds: x.overheadSeconds,
       phases: x.phases ?? [],
+      ...(x.tcgKargs ? { tcgKargs: x.tcgKargs } : {}),
+      ...(x.kargsNote ? { kargsNote: x.kargsNote } : {}),
       consoleLog: x.outcome.consoleLog,
       lastLines: x.outcome.verdict === 'pass' ? undefined : x.outcome.lastLines,
     })),
     skipped: r.skipped,
+    ...(r.schedule ? { schedule: r.schedule } : {}),
   };
 }
 

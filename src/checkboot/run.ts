@@ -2,7 +2,7 @@
 // media may be of several platforms: each artifact's arch comes from its name, its profile says how to boot it.
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Executor } from '../executor/types.js';
 import { liveKargs } from '../media/kargs.js';
@@ -11,6 +11,7 @@ import { loadProfile } from '../profiles/load.js';
 import { knownArches } from '../profiles/platforms.js';
 import type { Profile } from '../profiles/schema.js';
 import { probeAccel, type AccelProbe } from '../qemu/accel.js';
+import { DEFAULT_STALL_S } from '../qemu/limits.js';
 import { bootAndWatch } from '../qemu/runner.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
@@ -19,6 +20,8 @@ import { configWithCheck } from './config.js';
 import { newMarker, type Expectations } from './marker.js';
 import { PhaseTracker } from './phases.js';
 import { prepareCell } from './prepare.js';
+import { capacityJobs, type Schedule } from './schedule.js';
+import type { LiveStatus } from './live-status.js';
 import type { CellResult, CheckReport } from './report.js';
 
 export interface CheckOptions {
@@ -27,8 +30,14 @@ export interface CheckOptions {
   firmware?: string;
   /** Platform of artifacts whose names carry no arch. */
   arch?: string;
+  /** Overall limit per boot (a still-progressing guest gets this long). */
   timeoutS: number;
+  /** Stall window: a boot whose console shows no new line this long is stuck (default 300 s). */
+  stallS?: number;
+  /** Boots at once; default: what the host can feed (see schedule.ts). */
   jobs?: number;
+  /** Where each cell's start, phase changes, last console line and verdict are shown (--progress). */
+  status?: LiveStatus;
   userConfig?: Buffer;
   expect: Expectations;
   /** Where console logs are kept (beside the report); default: a temp dir that is kept. */
@@ -85,12 +94,20 @@ export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckR
   const accel = new Map<string, AccelProbe>();
   for (const [arch, p] of byArch) if (cells.some((c) => c.arch === arch)) accel.set(arch, await probeAccel(exec, p));
   await mkdir(o.logDir, { recursive: true });
-  const results = await pool(cells, o.jobs ?? cpus().length, (cell) => checkCell(exec, byArch.get(cell.arch)!, cell, o, accel.get(cell.arch)!.accel));
-  return { accel: Object.fromEntries([...accel].map(([a, p]) => [a, { accel: p.accel, reason: p.reason }])), results, skipped };
+  const schedule: Schedule = o.jobs !== undefined
+    ? { jobs: o.jobs, reason: '--jobs' }
+    : capacityJobs({
+      cores: availableParallelism(), freeMib: freemem() / 2 ** 20, totalMib: totalmem() / 2 ** 20,
+      guests: cells.map((c) => byArch.get(c.arch)!.qemu).map((q) => ({ smp: q.smp, memoryMib: q.memory_mib })),
+    });
+  const results = await pool(cells, schedule.jobs, (cell) => checkCell(exec, byArch.get(cell.arch)!, cell, o, accel.get(cell.arch)!.accel));
+  return { accel: Object.fromEntries([...accel].map(([a, p]) => [a, { accel: p.accel, reason: p.reason }])), results, skipped, schedule };
 }
 
 async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckOptions, accel: 'kvm' | 'tcg'): Promise<CellResult> {
   const t0 = Date.now();
+  const key = cellKey(cell);
+  const info = { arch: cell.arch, medium: cell.kind, firmware: cell.firmware };
   const work = await makeTempDir(`check-${cell.arch}-${cell.id}`, o.logDir);
   const marker = newMarker();
   const consoleDevice = primaryConsole(profile.console.devices).device;
@@ -101,6 +118,7 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
         exec, profile, cell, work: work.path, userConfig: o.userConfig,
         withCheck: (user) => configWithCheck(user, marker, o.expect, consoleDevice),
         liveKargs: liveKargs(profile),
+        extraKargs: accel === 'tcg' ? profile.qemu.tcg_kargs : [],
       });
     } catch (err) {
       // A medium that cannot even be prepared (unreadable, wrong layout) fails its cell, not the whole run.
@@ -108,25 +126,35 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
         cell, overheadSeconds: (Date.now() - t0) / 1000,
         outcome: { verdict: 'fail', kind: 'not-bootable', reason: `cannot prepare the medium: ${(err as Error).message}`, seconds: 0, lastLines: [], consoleLog: '', matched: {} },
       };
+      o.status?.cellVerdict(key, r.outcome, info);
       o.onCellDone?.(r);
       return r;
     }
     // Where the guest's time goes: phases from its console lines (firmware … marker), kept in the report.
     const tracker = new PhaseTracker({ marker: marker.ok });
     const bootStart = Date.now();
+    o.status?.cellStart(key, info);
     const outcome = await bootAndWatch(exec, {
       profile, medium: prepared.medium, firmware: cell.firmware, accel,
       ...(prepared.platformIgnition ? { platformIgnition: prepared.platformIgnition } : {}),
     }, {
-      marker: marker.ok, failMarker: marker.fail, timeoutMs: o.timeoutS * 1000, workDir: work.path,
+      marker: marker.ok, failMarker: marker.fail, timeoutMs: o.timeoutS * 1000, stallMs: (o.stallS ?? DEFAULT_STALL_S) * 1000, workDir: work.path,
       binds: prepared.binds, network: prepared.network, signal: o.signal,
-      onLine: (line) => { tracker.push(line, (Date.now() - bootStart) / 1000); },
+      onLine: (line) => {
+        o.status?.cellLine(key, line);
+        const change = tracker.push(line, (Date.now() - bootStart) / 1000);
+        if (change) o.status?.cellPhase(key, change);
+      },
     });
     tracker.tick(outcome.seconds);
     // Keep the console log beside the report; drop the medium copy.
     const log = join(o.logDir, `${cell.arch}-${cell.id}-${Date.now().toString(36)}.console.log`);
     await rename(outcome.consoleLog, log);
-    const r: CellResult = { cell, outcome: { ...outcome, consoleLog: log }, phases: tracker.phases(), overheadSeconds: Math.max(0, Math.round(((Date.now() - t0) / 1000 - outcome.seconds) * 10) / 10) };
+    const r: CellResult = {
+      cell, outcome: { ...outcome, consoleLog: log }, phases: tracker.phases(), overheadSeconds: Math.max(0, Math.round(((Date.now() - t0) / 1000 - outcome.seconds) * 10) / 10),
+      ...(accel === 'tcg' ? { tcgKargs: prepared.kargsAdded } : {}), ...(prepared.kargsNote ? { kargsNote: prepared.kargsNote } : {}),
+    };
+    o.status?.cellVerdict(key, r.outcome, info);
     o.onCellDone?.(r);
     return r;
   } finally {
@@ -134,3 +162,6 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
     await work.dispose();
   }
 }
+
+/** How a cell is named in progress output: "x86_64 iso-bios". */
+export const cellKey = (cell: Pick<Cell, 'arch' | 'id'>): string => `${cell.arch} ${cell.id}`;

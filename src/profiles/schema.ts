@@ -138,6 +138,12 @@ export const ProfileSchema = z
         ignition: z.enum(['fw_cfg', 'virtio-blk']),
         /** A tiny guest that answers over the serial port when KVM works (only where such a probe exists). */
         kvm_probe: z.enum(['x86-boot-sector']).optional(),
+        /**
+         * Kernel arguments a boot check adds under TCG (to its private copy of the medium, never to the shipped
+         * one) so that the kernel's checks of emulated timers do not fail on a starved vCPU, e.g. no_timer_check
+         * where the kernel has the IO-APIC timer check.
+         */
+        tcg_kargs: z.array(z.string().regex(/^\S+$/, 'one kernel argument, without spaces')).default([]),
       })
       .strict(),
     /** Boot modes in order of preference; the first one boots media that need just one (PXE, qemu). */

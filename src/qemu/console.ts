@@ -6,6 +6,7 @@ export type FailureKind =
   | 'kernel-panic'
   | 'kernel-oops'
   | 'no-bootable-device'
+  | 'config-missing'
   | 'expectation-failed';
 
 export interface ConsoleFinding {
@@ -16,6 +17,8 @@ export interface ConsoleFinding {
 
 const RULES: { kind: FailureKind; reason: string; re: RegExp }[] = [
   { kind: 'ignition-failed', reason: 'Ignition failed', re: /Failed to start .*Ignition \((?:fetch-offline|fetch|kargs|disks|mount|files)\)|ignition-(?:fetch-offline|fetch|kargs|disks|mount|files)\.service: (?:Main process exited, code=(?:exited, status=(?!0\/)|killed|dumped)|Failed with result)/ },
+  // The demo OS (hack/demo) stops rather than consume first boot without its config, and says why.
+  { kind: 'config-missing', reason: 'the OS stopped: its Ignition config source is missing', re: /day0: FATAL: / },
   { kind: 'kernel-panic', reason: 'kernel panic', re: /Kernel panic - not syncing/ },
   { kind: 'kernel-oops', reason: 'kernel Oops', re: /\bOops: |BUG: unable to handle|BUG: kernel NULL pointer/ },
   { kind: 'emergency-shell', reason: 'emergency shell', re: /You are in emergency mode|Entering emergency mode|Give root password for maintenance|Cannot open access to console, the root account is locked|dracut Warning: Could not boot|Starting (?:\S+\.service - )?(?:Dracut )?Emergency Shell/ },

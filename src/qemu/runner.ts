@@ -1,5 +1,5 @@
-// Boot a medium under QEMU and watch its serial console until the marker, a recognised failure, QEMU's exit
-// or the timeout. The one QEMU runner in day0: tests, `check-boot` and `build --check-boot` all use it.
+// Boot a medium under QEMU and watch its serial console until the marker, a recognised failure, QEMU's exit,
+// a stall (no new console line for the stall window) or the overall limit (see limits.ts). The one QEMU runner in day0: tests, `check-boot` and `build --check-boot` all use it.
 import { createWriteStream } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,13 +7,17 @@ import type { Bind, Executor } from '../executor/types.js';
 import { bootMode } from '../profiles/boot.js';
 import { qemuArgv, serconBytes, type QemuPlan } from './args.js';
 import { classifyLine, ConsoleTail, type ConsoleFinding } from './console.js';
+import { DEFAULT_STALL_S, limitReached, nextCheckIn, type BootLimits, type LimitHit } from './limits.js';
 
 export type Verdict = 'pass' | 'fail' | 'timeout';
 
 export interface BootOutcome {
   verdict: Verdict;
-  /** Failure kind or 'qemu-exit' / 'timeout' / 'interrupted' (Ctrl-C, not the guest's doing); absent on pass. */
-  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'timeout' | 'not-bootable' | 'interrupted';
+  /**
+   * Failure kind or 'qemu-exit' / 'stalled' (no console progress for the stall window) / 'timeout' (the overall
+   * limit, still progressing) / 'interrupted' (Ctrl-C, not the guest's doing); absent on pass.
+   */
+  kind?: ConsoleFinding['kind'] | 'qemu-exit' | 'stalled' | 'timeout' | 'not-bootable' | 'interrupted';
   reason?: string;
   /** Seconds from QEMU start to the marker (pass) or to the verdict. */
   seconds: number;
@@ -28,7 +32,10 @@ export interface BootWatch {
   marker: string;
   /** Line content written by the guest when its own checks failed (e.g. an expected file is missing). */
   failMarker?: string;
+  /** Overall limit from QEMU's start, however much the console progresses. */
   timeoutMs: number;
+  /** Stall window: no new console line for this long ends the boot as `stalled` (default 300 s, at most timeoutMs). */
+  stallMs?: number;
   /** QEMU needs the host's network (user-mode networking reaching a loopback HTTP server). */
   network?: 'none' | 'host';
   /** Dir for the console log and the UEFI vars copy; bind-mounted for the executor. */
@@ -56,6 +63,18 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const matched: Record<string, string> = {};
   const started = Date.now();
   let graceTimer: NodeJS.Timeout | undefined;
+  const limits: BootLimits = { overallMs: watch.timeoutMs, stallMs: Math.min(watch.stallMs ?? DEFAULT_STALL_S * 1000, watch.timeoutMs) };
+  let lastLineAt = started;
+  let limitHit: LimitHit | undefined;
+  let limitTimer: NodeJS.Timeout | undefined;
+  const armLimits = () => {
+    limitTimer = setTimeout(() => {
+      if (passAt !== undefined || failure) return;
+      limitHit = limitReached(limits, started, lastLineAt, Date.now());
+      if (limitHit) stop.abort();
+      else armLimits();
+    }, nextCheckIn(limits, started, lastLineAt, Date.now()));
+  };
 
   const fw = bootMode(plan.profile, plan.firmware).firmware;
   if (fw.serial_port && !plan.serconFile) {
@@ -79,6 +98,7 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const onStdout = (chunk: string) => {
     log.write(chunk);
     for (const line of tail.push(chunk)) {
+      lastLineAt = Date.now();
       watch.onLine?.(line);
       for (const [name, re] of Object.entries(watch.capture ?? {})) if (!(name in matched) && re.test(line)) matched[name] = line.trim();
       if (passAt === undefined && !failure && line.includes(watch.marker)) {
@@ -96,16 +116,19 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
     }
   };
 
+  armLimits();
   const res = await exec.run({
     argv,
     binds: [{ path: watch.workDir }, ...watch.binds],
     onStdout,
     signal: stop.signal,
-    timeoutMs: watch.timeoutMs,
+    // A backstop only: the limits above end the boot first, with a verdict that says which one fired.
+    timeoutMs: watch.timeoutMs + 60_000,
     network: watch.network ?? 'none',
     label: `qemu ${plan.medium.kind}/${plan.firmware}`,
   });
   if (graceTimer) clearTimeout(graceTimer);
+  if (limitTimer) clearTimeout(limitTimer);
   watch.signal?.removeEventListener('abort', onOuterAbort);
   await new Promise<void>((resolve) => log.end(resolve));
   await chmod(consoleLog, 0o600);
@@ -115,8 +138,9 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   if (passAt !== undefined) return { verdict: 'pass', ...base };
   if (failure) return { verdict: 'fail', kind: failure.kind, reason: `${failure.reason}: ${failure.line}`, ...base };
   if (watch.signal?.aborted) return { verdict: 'fail', kind: 'interrupted', reason: 'interrupted (the boot check was stopped before the guest finished)', ...base };
+  if (limitHit) return { verdict: limitHit.verdict, kind: limitHit.kind, reason: limitHit.reason, ...base };
   if (res.timedOut) {
-    return { verdict: 'timeout', kind: 'timeout', reason: `no marker within ${Math.round(watch.timeoutMs / 1000)} s`, ...base };
+    return { verdict: 'timeout', kind: 'timeout', reason: `overall limit ${Math.round(watch.timeoutMs / 1000)} s reached (QEMU did not stop in time)`, ...base };
   }
   const err = res.stderr.trim().split('\n').slice(-3).join(' | ');
   return { verdict: 'fail', kind: 'qemu-exit', reason: `QEMU exited (${res.exitCode}) before the marker${err ? `: ${err}` : ''}`, ...base };

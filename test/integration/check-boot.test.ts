@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { x86ProbeBootSector } from '../../src/qemu/accel.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DAY0 = join(ROOT, 'bin', 'day0.js');
@@ -128,11 +129,33 @@ describe('failures are recognised from real boots', () => {
     expect(result('qemu-bios', 'blank').failure).toBe('no-bootable-device');
   });
 
-  it('recognises a timeout', () => {
-    const r = day0(['check-boot', '--firmware', 'bios', '--timeout', '5', '--json', '--log-dir', join(fw, 'logs-timeout'),
+  it('tells slow from stuck: a guest still printing at the overall limit is a timeout', () => {
+    // Firmware, bootloader and kernel print all through the first 20 s: never silent for the (capped) stall window.
+    const r = day0(['check-boot', '--firmware', 'bios', '--timeout', '20', '--json', '--log-dir', join(fw, 'logs-timeout'),
       join(fw, 'karg', 'x86_64', 'badkarg-live.x86_64.iso')]);
     const rep = JSON.parse(r.stdout) as CheckJson;
     expect(r.code).toBe(1);
-    expect(rep.results[0]).toMatchObject({ verdict: 'timeout', failure: 'timeout', reason: 'no marker within 5 s' });
+    expect(rep.results[0]).toMatchObject({ verdict: 'timeout', failure: 'timeout' });
+    expect(rep.results[0]!.reason).toMatch(/^overall limit 20 s reached while still progressing/);
   }, 5 * 60_000);
+
+  it('tells stuck from slow: a guest whose console goes silent is stalled, long before the overall limit; --progress json streams its events', () => {
+    // A disk whose boot sector prints one line and halts: SeaBIOS, "DAY0KVM", then silence.
+    const raw = join(fw, 'hang.raw');
+    writeFileSync(raw, Buffer.concat([x86ProbeBootSector(), Buffer.alloc(2 ** 20 - 512)]));
+    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, join(fw, 'hang-qemu.x86_64.qcow2')]);
+    const t0 = Date.now();
+    const r = day0(['check-boot', '--firmware', 'bios', '--stall-timeout', '10', '--timeout', '1200', '--json', '--progress', 'json',
+      '--log-dir', join(fw, 'logs-stall'), '--ignition', join(ROOT, 'hack/demo/config.ign'), join(fw, 'hang-qemu.x86_64.qcow2')]);
+    const rep = JSON.parse(r.stdout) as CheckJson;
+    expect(r.code).toBe(1);
+    expect(rep.results[0]).toMatchObject({ verdict: 'fail', failure: 'stalled' });
+    expect(rep.results[0]!.reason).toMatch(/^no console output for 10 s \(stalled\)/);
+    expect(Date.now() - t0).toBeLessThan(600_000); // ended by the stall window, not the 1200 s overall limit
+    // stderr: JSON events only, one per line: the cell's phases and its verdict.
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; cell?: string; phase?: string; verdict?: string; kind?: string });
+    const mine = events.filter((e) => e.cell === 'x86_64 qemu-bios');
+    expect(mine[0]).toMatchObject({ event: 'cell-phase', phase: 'firmware' });
+    expect(mine.at(-1)).toMatchObject({ event: 'verdict', verdict: 'fail', kind: 'stalled' });
+  }, 10 * 60_000);
 });

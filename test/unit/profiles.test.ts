@@ -170,6 +170,13 @@ describe('every profile in profiles/', () => {
 });
 
 describe('broken profiles are rejected with the offending path named', () => {
+  it('qemu.tcg_kargs: whole kernel arguments, empty when absent', () => {
+    expect(parseProfile(x86Text, 'x86_64.toml').qemu.tcg_kargs).toEqual(['no_timer_check']);
+    expect(parseProfile(edited(/^tcg_kargs = .*$/m, ''), 'no-tcg.toml').qemu.tcg_kargs).toEqual([]);
+    const e = thrown(() => parseProfile(edited('tcg_kargs = ["no_timer_check"]', 'tcg_kargs = ["no_timer_check tsc=reliable"]'), 'bad-tcg.toml'));
+    expect(e.message).toContain('qemu.tcg_kargs.0');
+  });
+
   it('bad partition GUID', () => {
     const text = edited('type = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"', 'type = "C12A7328-F81F-11D2-BA4B-NOTAGUID"');
     const e = thrown(() => parseProfile(text, 'bad-guid.toml'));

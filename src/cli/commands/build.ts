@@ -2,7 +2,8 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { buildAll, namedFormats, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
 import { OutputDir } from '../../build/output.js';
-import { Progress } from '../../build/progress.js';
+import { Progress, PROGRESS_MODES } from '../../build/progress.js';
+import type { ProgressFlag } from '../../checkboot/live-status.js';
 import { passed, toJson } from '../../checkboot/report.js';
 import { checkBoot } from '../../checkboot/run.js';
 import { Day0Error } from '../../util/errors.js';
@@ -32,6 +33,7 @@ interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   checkBoot?: boolean;
   wait?: boolean;
   quiet?: boolean;
+  progress: ProgressFlag;
 }
 
 /** "10G", "4096M", "4096" (MiB) → MiB. */
@@ -69,7 +71,8 @@ export function registerBuild(program: Command): void {
     .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
     .option('--json', 'print the result as JSON')
     .option('--wait', 'wait for another day0 build holding the output dir, instead of failing at once')
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output (but --progress json)')
+    .addOption(new Option('--progress <mode>', 'progress on stderr: auto (tty on a terminal, else plain), tty (a live line per step and boot), plain (a line per step, boot phase and verdict), json (one event per line), none').choices(PROGRESS_MODES).default('auto'));
   addCheckBootOptions(cmd, 'with --check-boot: ').addHelpText('after', `
 Examples:
   day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f iso,pxe -o out/
@@ -96,14 +99,13 @@ Examples:
     let ok = true;
     if (f.checkBoot) {
       const media = artifacts.filter((a) => ['iso', 'pxe-kernel', 'metal', 'metal4k', 'qemu'].includes(a.kind)).map((a) => join(res.outDir, a.path));
-      progress.info(`boot-checking ${media.length} media under QEMU …`);
       const logDir = join(res.outDir, 'check-boot');
-      const report = await checkBoot(ctxs[0]!.exec, {
-        artifacts: media, firmware: f.firmware, timeoutS: f.timeout, jobs: f.jobs,
-        userConfig: res.ignition,
+      const report = await progress.step(`boot-checking ${media.length} media under QEMU`, () => checkBoot(ctxs[0]!.exec, {
+        artifacts: media, firmware: f.firmware, timeoutS: f.timeout, stallS: f.stallTimeout, jobs: f.jobs,
+        userConfig: res.ignition, status: progress.status,
         expect: { files: f.expectFile, units: f.expectUnit }, logDir,
-        onCellDone: (r) => progress.info(`  ${r.cell.arch} ${r.cell.id}: ${r.outcome.verdict}${r.outcome.verdict === 'pass' ? ` in ${r.outcome.seconds} s` : ` (${r.outcome.reason})`}`),
-      });
+      }), (r) => `${r.results.filter((x) => x.outcome.verdict === 'pass').length}/${r.results.length} passed`);
+      progress.close();
       ok = passed(report);
       res.record.checkBoot = toJson(report);
       // build.json records every verdict; artifacts and reports stay even when a check fails.
@@ -120,6 +122,7 @@ Examples:
     else if (!f.checkBoot) process.stdout.write(`built ${artifacts.length} artifacts in ${res.outDir}\n`);
     process.exitCode = ok ? 0 : 1;
     } finally {
+      progress.close();
       await hold.close();
     }
   });

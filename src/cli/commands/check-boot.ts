@@ -1,8 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { formatTable, passed, toJson, toJUnit, type CheckReport } from '../../checkboot/report.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Progress, PROGRESS_MODES } from '../../build/progress.js';
+import type { ProgressFlag } from '../../checkboot/live-status.js';
+import { formatTable, passed, tcgKargsText, toJson, toJUnit, type CheckReport } from '../../checkboot/report.js';
 import { checkBoot } from '../../checkboot/run.js';
+import { DEFAULT_OVERALL_S, DEFAULT_STALL_S } from '../../qemu/limits.js';
 import { BOOT_MODES } from '../../profiles/schema.js';
 import { makeContext } from '../context.js';
 import { Day0Error } from '../../util/errors.js';
@@ -10,6 +13,7 @@ import { Day0Error } from '../../util/errors.js';
 export interface CheckBootFlags {
   firmware: string;
   timeout: number;
+  stallTimeout: number;
   jobs?: number;
   json?: boolean;
   junit?: string;
@@ -30,8 +34,9 @@ export const positiveInt = (what: string) => (v: string) => {
 export function addCheckBootOptions(cmd: Command, prefix = ''): Command {
   return cmd
     .option('--firmware <modes>', `${prefix}boot modes to boot under: all (every mode the platform profile has), or a list of ${BOOT_MODES.join(', ')} ("both" = all)`, 'all')
-    .option('--timeout <seconds>', `${prefix}seconds each boot may take to reach the marker`, positiveInt('--timeout'), 900)
-    .option('--jobs <n>', `${prefix}boots to run at once (default: number of cores)`, positiveInt('--jobs'))
+    .option('--timeout <seconds>', `${prefix}overall limit per boot, for a guest that is still printing (slow, not stuck): verdict timeout`, positiveInt('--timeout'), DEFAULT_OVERALL_S)
+    .option('--stall-timeout <seconds>', `${prefix}a boot whose console shows no new line for this long is stuck: verdict fail (stalled)`, positiveInt('--stall-timeout'), DEFAULT_STALL_S)
+    .option('--jobs <n>', `${prefix}boots to run at once (default: what the host can feed: cores / the guests' vCPUs, free memory / their memory)`, positiveInt('--jobs'))
     .option('--expect-file <path>', `${prefix}a path that must exist on the booted system (repeatable)`, collect, [])
     .option('--expect-unit <unit>', `${prefix}a systemd unit that must be active (repeatable)`, collect, [])
     .option('--junit <file>', `${prefix}also write a JUnit XML report`);
@@ -48,6 +53,7 @@ export async function writeReports(report: CheckReport, junit: string | undefine
     seconds: r.outcome.seconds, phases: r.phases ?? [],
     consoleLog: r.outcome.consoleLog ? await readFile(r.outcome.consoleLog, 'utf8').catch(() => '') : '',
     artifact: basename(r.cell.artifact), ...(r.outcome.consoleLog ? { consoleLogPath: relative(reportDir, r.outcome.consoleLog) } : {}),
+    ...(tcgKargsText(r) ? { bootArgs: tcgKargsText(r) } : {}),
   })));
   const accel = Object.entries(report.accel).map(([a, x]) => `${a}: ${x.accel}`).join(', ');
   const reasons = Object.entries(report.accel).map(([a, x]) => `${a}: ${x.reason}`).join('; ');
@@ -65,14 +71,15 @@ export function registerCheckBoot(program: Command): void {
     .option('--arch <arch>', 'platform of media whose names do not say (day0 names carry it: NAME-live.<arch>.iso …)')
     .option('--ignition <file>', 'config for media that carry none (qemu images get it through fw_cfg); embedded configs are always read back from the medium')
     .option('--log-dir <dir>', 'where console logs and check-boot.json go (default: beside the first artifact)')
-    .option('--json', 'print the report as JSON');
+    .option('--json', 'print the report as JSON')
+    .addOption(new Option('--progress <mode>', 'progress on stderr: auto (tty on a terminal, else plain), tty (a live line per boot: phase, elapsed, last console line), plain (a line per phase and verdict), json (one event per line), none').choices(PROGRESS_MODES).default('auto'));
   addCheckBootOptions(cmd).addHelpText('after', `
 Examples:
   day0 check-boot out/x86_64/demo-live.x86_64.iso
   day0 check-boot out/aarch64/demo-live.aarch64.iso out/aarch64/demo-qemu.aarch64.qcow2 --ignition config.ign
   day0 check-boot out/x86_64/demo-metal.x86_64.raw --firmware bios --expect-file /etc/ipsec.d/my-host-to-host.conf --junit report.xml
 `);
-  cmd.action(async (artifacts: string[], flags: CheckBootFlags & { arch?: string }) => {
+  cmd.action(async (artifacts: string[], flags: CheckBootFlags & { arch?: string; progress: ProgressFlag }) => {
     const { exec } = await makeContext(flags.arch);
     const paths = artifacts.map((a) => resolve(a));
     let userConfig: Buffer | undefined;
@@ -82,10 +89,17 @@ Examples:
       });
     }
     const logDir = resolve(flags.logDir ?? join(dirname(paths[0]!), 'check-boot'));
-    const report = await checkBoot(exec, {
-      artifacts: paths, firmware: flags.firmware, ...(flags.arch ? { arch: flags.arch } : {}), timeoutS: flags.timeout, jobs: flags.jobs,
-      userConfig, expect: { files: flags.expectFile, units: flags.expectUnit }, logDir,
-    });
+    // The report itself goes to stdout; progress (live lines, phase lines or JSON events) to stderr.
+    const progress = Progress.forOptions({ progress: flags.progress });
+    let report: CheckReport;
+    try {
+      report = await checkBoot(exec, {
+        artifacts: paths, firmware: flags.firmware, ...(flags.arch ? { arch: flags.arch } : {}), timeoutS: flags.timeout, stallS: flags.stallTimeout, jobs: flags.jobs,
+        userConfig, expect: { files: flags.expectFile, units: flags.expectUnit }, logDir, status: progress.status,
+      });
+    } finally {
+      progress.close();
+    }
     await writeReports(report, flags.junit, logDir, flags.json ? 'json' : 'table');
     process.exitCode = passed(report) ? 0 : 1;
   });

@@ -52,7 +52,7 @@ describe('LiveStatus', () => {
       'day0: iso-bios: pass in 30.0 s',
       'day0: metal-uefi: firmware at 0.0 s',
       'day0: metal-uefi: timeout after 412.3 s: no console output for 300 s (stuck in initramfs)',
-      'day0: boot-check 1 medium failed in 31.0 s',
+      'day0: ✘ boot-check 1 medium [31.0 s]',
       '',
     ].join('\n'));
     expect(h.text()).not.toMatch(/\x1b/); // no escape codes off a terminal
@@ -74,6 +74,18 @@ describe('LiveStatus', () => {
     expect(events[6]).toEqual({ event: 'verdict', time: '2026-12-02T10:00:31.000Z', cell: 'iso-bios', arch: 'x86_64', medium: 'iso', firmware: 'bios', verdict: 'pass', seconds: 30 });
     expect(events[8]).toMatchObject({ event: 'verdict', cell: 'metal-uefi', verdict: 'timeout', kind: 'timeout', seconds: 412.3 });
     expect(events[9]).toEqual({ event: 'step-end', time: '2026-12-02T10:00:31.000Z', step: 'boot-check 1 medium', ok: false, seconds: 31 });
+  });
+
+  it('a step\'s note goes beside it: plain, tty and the step-end event', () => {
+    for (const mode of ['plain', 'json', 'tty'] as const) {
+      const h = harness(mode, mode === 'tty');
+      h.live.stepStart('image');
+      h.advance(2.5);
+      h.live.stepEnd('image', true, 'sha256:ab12, 228.6 MB');
+      h.live.close();
+      if (mode === 'json') expect(JSON.parse(h.text().trimEnd().split('\n')[1]!)).toMatchObject({ event: 'step-end', step: 'image', ok: true, seconds: 2.5, note: 'sha256:ab12, 228.6 MB' });
+      else expect(h.text()).toContain('✔ image (sha256:ab12, 228.6 MB) [2.5 s]');
+    }
   });
 
   it('json: messages are not events (stderr carries only JSON lines)', () => {
