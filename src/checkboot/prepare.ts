@@ -119,10 +119,11 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
     case 'iso': {
       const copy = join(work, basename(cell.artifact));
       await copyFile(cell.artifact, copy, constants.COPYFILE_FICLONE);
-      const embedded = (await readIsoEmbedInfo(copy)).ignition.empty ? undefined : await showIgnition(copy);
+      const info = await readIsoEmbedInfo(copy);
+      const embedded = info.ignition.empty ? undefined : await showIgnition(copy);
       await embedIgnition(copy, i.withCheck(embedded ?? i.userConfig), { force: true });
       if (!extra.length) return { medium: { kind: 'iso', path: copy }, binds: [], kargsAdded: [] };
-      if (!(await readIsoEmbedInfo(copy)).kargs) {
+      if (!info.kargs) {
         return { medium: { kind: 'iso', path: copy }, binds: [], kargsAdded: [], kargsNote: 'the ISO has no kernel-argument areas (coreos/kargs.json)' };
       }
       await modifyKargs(copy, { append: extra });

@@ -11,7 +11,6 @@ import { loadProfile } from '../profiles/load.js';
 import { knownArches } from '../profiles/platforms.js';
 import type { Profile } from '../profiles/schema.js';
 import { probeAccel, type AccelProbe } from '../qemu/accel.js';
-import { DEFAULT_STALL_S } from '../qemu/limits.js';
 import { bootAndWatch } from '../qemu/runner.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
@@ -42,7 +41,6 @@ export interface CheckOptions {
   expect: Expectations;
   /** Where console logs are kept (beside the report); default: a temp dir that is kept. */
   logDir: string;
-  onCellDone?: (r: CellResult) => void;
   signal?: AbortSignal;
 }
 
@@ -127,7 +125,6 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
         outcome: { verdict: 'fail', kind: 'not-bootable', reason: `cannot prepare the medium: ${(err as Error).message}`, seconds: 0, lastLines: [], consoleLog: '', matched: {} },
       };
       o.status?.cellVerdict(key, r.outcome, info);
-      o.onCellDone?.(r);
       return r;
     }
     // Where the guest's time goes: phases from its console lines (firmware … marker), kept in the report.
@@ -138,7 +135,7 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
       profile, medium: prepared.medium, firmware: cell.firmware, accel,
       ...(prepared.platformIgnition ? { platformIgnition: prepared.platformIgnition } : {}),
     }, {
-      marker: marker.ok, failMarker: marker.fail, timeoutMs: o.timeoutS * 1000, stallMs: (o.stallS ?? DEFAULT_STALL_S) * 1000, workDir: work.path,
+      marker: marker.ok, failMarker: marker.fail, timeoutMs: o.timeoutS * 1000, ...(o.stallS !== undefined ? { stallMs: o.stallS * 1000 } : {}), workDir: work.path,
       binds: prepared.binds, network: prepared.network, signal: o.signal,
       onLine: (line) => {
         o.status?.cellLine(key, line);
@@ -155,7 +152,6 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
       ...(accel === 'tcg' ? { tcgKargs: prepared.kargsAdded } : {}), ...(prepared.kargsNote ? { kargsNote: prepared.kargsNote } : {}),
     };
     o.status?.cellVerdict(key, r.outcome, info);
-    o.onCellDone?.(r);
     return r;
   } finally {
     await prepared?.dispose?.();

@@ -7,7 +7,7 @@ import type { Bind, Executor } from '../executor/types.js';
 import { bootMode } from '../profiles/boot.js';
 import { qemuArgv, serconBytes, type QemuPlan } from './args.js';
 import { classifyLine, ConsoleTail, type ConsoleFinding } from './console.js';
-import { DEFAULT_STALL_S, limitReached, nextCheckIn, type BootLimits, type LimitHit } from './limits.js';
+import { bootLimits, limitReached, nextCheckIn, type BootLimits, type LimitHit } from './limits.js';
 
 export type Verdict = 'pass' | 'fail' | 'timeout';
 
@@ -63,7 +63,7 @@ export async function bootAndWatch(exec: Executor, plan: QemuPlan, watch: BootWa
   const matched: Record<string, string> = {};
   const started = Date.now();
   let graceTimer: NodeJS.Timeout | undefined;
-  const limits: BootLimits = { overallMs: watch.timeoutMs, stallMs: Math.min(watch.stallMs ?? DEFAULT_STALL_S * 1000, watch.timeoutMs) };
+  const limits: BootLimits = bootLimits(watch.timeoutMs / 1000, watch.stallMs !== undefined ? watch.stallMs / 1000 : undefined);
   let lastLineAt = started;
   let limitHit: LimitHit | undefined;
   let limitTimer: NodeJS.Timeout | undefined;
