@@ -1,16 +1,16 @@
 // Per cell: a private copy of the medium carrying the user's config plus day0's check, handed over the way the
 // medium expects it (embedded area for ISO, Ignition initrd for PXE, boot partition for metal, fw_cfg for qemu).
 // Under TCG, the copy also gets the profile's timer-safe kernel arguments (`qemu.tcg_kargs`): in the ISO's kargs
-// areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's grub.cfg.
+// areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's BLS entries.
 // The artifacts themselves are never modified.
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { check, type Bind, type Executor } from '../executor/index.js';
 import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
 import { embedIgnition, modifyKargs, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
-import { GRUB_DIR } from '../manifest/grub.js';
+import { BLS_DIR, editBlsOptions, GRUB_DIR } from '../manifest/grub.js';
 import type { BootMedium } from '../qemu/args.js';
 import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
@@ -168,25 +168,37 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
       const grubCfg = `$M${GRUB_DIR}/grub.cfg`;
+      // Kernel arguments go where coreos-installer puts them: the BLS entries' options lines (grub.cfg's linux line
+      // on disks made before day0 wrote BLS entries).
       await onBootPartition(exec, copy, work, [
         'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi',
-        ...(extra.length ? [`if [ -e "${grubCfg}" ]; then cp "${grubCfg}" "$W/grub.cfg"; fi`] : []),
+        ...(extra.length ? [
+          `mkdir -p "$W/bls"; for f in "$M${BLS_DIR}"/*.conf; do [ -e "$f" ] && cp "$f" "$W/bls/"; done`,
+          `if [ -e "${grubCfg}" ]; then cp "${grubCfg}" "$W/grub.cfg"; fi`,
+        ] : []),
       ].join('\n'));
       const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
       let kargsAdded: string[] = [];
       let kargsNote: string | undefined;
+      let install: string[] = [];
       if (extra.length) {
+        const entries = (await readdir(join(work, 'bls')).catch(() => [] as string[])).filter((f) => f.endsWith('.conf'));
         const cfg = await readFile(join(work, 'grub.cfg'), 'utf8').catch(() => undefined);
-        if (cfg === undefined) kargsNote = `the boot partition has no ${GRUB_DIR.slice(1)}/grub.cfg`;
+        if (entries.length) {
+          for (const e of entries) await writeFile(join(work, 'bls', e), editBlsOptions(await readFile(join(work, 'bls', e), 'utf8'), { append: extra }));
+          install = [`for f in "$W/bls"/*.conf; do install -m 0644 "$f" "$M${BLS_DIR}/"; done`];
+          kargsAdded = [...extra];
+        } else if (cfg === undefined) kargsNote = `the boot partition has neither ${BLS_DIR.slice(1)}/*.conf nor ${GRUB_DIR.slice(1)}/grub.cfg`;
         else {
           await writeFile(join(work, 'grub.cfg'), grubCfgWithKargs(cfg, extra));
+          install = [`install -m 0644 "$W/grub.cfg" "${grubCfg}"`];
           kargsAdded = [...extra];
         }
       }
       await onBootPartition(exec, copy, work, [
         'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"',
-        ...(kargsAdded.length ? [`install -m 0644 "$W/grub.cfg" "${grubCfg}"`] : []),
+        ...install,
       ].join('\n'));
       return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [], kargsAdded, ...(kargsNote ? { kargsNote } : {}) };
     }

@@ -18,6 +18,7 @@ import type { Executor } from '../executor/types.js';
 import type { BootableImage } from '../image/types.js';
 import { DISK_FORMATS, FORMATS, generateDiskManifest, type ContainerRef, type DiskFormat, type DiskPlan, type DiskPlatform } from '../manifest/disk.js';
 import { bootModes } from '../profiles/boot.js';
+import { DEFERRED_GRUB_MODULES } from '../manifest/grub.js';
 import { partitionAt, planLayout, type SectorSize } from '../manifest/layout.js';
 import type { Manifest } from '../manifest/types.js';
 import { runManifest, runManifestWithOsbuild } from '../stages/run-manifest.js';
@@ -156,7 +157,8 @@ async function builderRef(ctx: Context): Promise<ContainerRef> {
 
 /**
  * The GRUB EFI image of each EFI boot mode (keyed by its efi_boot_file, e.g. BOOTX64.EFI): grub-mkimage with the
- * profile's target and every module the boot path needs built in (the ESP holds no module directory).
+ * profile's target and the modules that find and read the boot partition built in; the linux loader is not (grub.cfg
+ * loads it from the boot partition after reading the BLS entries: see src/manifest/grub.ts).
  */
 export async function makeEfiBinaries(exec: Executor, ctx: Context, dir: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
@@ -164,7 +166,8 @@ export async function makeEfiBinaries(exec: Executor, ctx: Context, dir: string)
     const target = m.grub_target!;
     const file = join(dir, `grub-${m.name}.efi`);
     const res = await exec.run({
-      argv: ['grub-mkimage', '--directory', `/usr/lib/grub/${target}`, '--format', target, '--prefix', '/EFI/BOOT', '--output', file, ...m.grub_modules],
+      argv: ['grub-mkimage', '--directory', `/usr/lib/grub/${target}`, '--format', target, '--prefix', '/EFI/BOOT', '--output', file,
+        ...m.grub_modules.filter((x) => !DEFERRED_GRUB_MODULES.includes(x))],
       binds: [{ path: dir }],
       label: `grub-mkimage (${target})`,
     });

@@ -5,9 +5,9 @@
 //   tree                the OS container image (container-deploy): the root filesystem, used as is
 //   efi-tree            the ESP content, one EFI/BOOT/<efi_boot_file> per EFI boot mode (grub-mkimage) + a grub.cfg
 //                       stub (only when the profile has an EFI boot mode)
-//   boot-<platform>     the boot partition content: kernel, initramfs, GRUB modules of BIOS modes, grub.cfg
-//                       (kernel args with ignition.platform.id=<platform>), the ignition.firstboot flag and,
-//                       for metal, ignition/config.ign (0600)
+//   boot-<platform>     the boot partition content: kernel, initramfs, the BLS entry loader/entries/*.conf (kernel
+//                       args with ignition.platform.id=<platform>), grub.cfg that boots it, GRUB modules of every
+//                       GRUB target, the ignition.firstboot flag and, for metal with a config, ignition/config.ign (0600)
 //   <format> / raw-<format>
 //                       truncate → sfdisk → mkfs.fat/ext4/xfs (loopback with start/size in sectors) →
 //                       copy trees into the mounted filesystems → the boot modes' bootloader stages
@@ -20,7 +20,7 @@ import { bootModes, modesForSector, type NamedBootMode } from '../profiles/boot.
 import { primaryConsole } from '../profiles/console.js';
 import type { Profile } from '../profiles/schema.js';
 import { Day0Error } from '../util/errors.js';
-import { bootGrubCfg, efiStubGrubCfg, GRUB_DIR } from './grub.js';
+import { BLS_DIR, blsEntryText, bootGrubCfg, efiStubGrubCfg, GRUB_BOOT_MODULES_DIR, GRUB_DIR } from './grub.js';
 import { planLayout, type DiskLayout, type PlannedPartition, type SectorSize } from './layout.js';
 import type { Device, Input, Manifest, Mount, Pipeline, Stage } from './types.js';
 
@@ -262,23 +262,32 @@ function espPipeline(input: DiskPlanInput, src: Sources): Pipeline | undefined {
   };
 }
 
-/** The boot partition content for one platform (metal, qemu, …): kernel, initramfs, GRUB config and modules. */
+/** Modes whose GRUB loads modules from the boot partition at boot: every GRUB mode (BIOS, PReP, EFI). */
+const grubTargets = (p: Profile): string[] => [...new Set(bootModes(p).filter((m) => m.grub_target && m.disk !== 'none').map((m) => m.grub_target!))];
+
+/** The BLS entry's file name on the boot partition (one entry: the image's kernel). */
+export const blsEntryFile = (kernelVersion: string): string => `${BLS_DIR}/day0-${kernelVersion}.conf`;
+
+/**
+ * The boot partition content for one platform (metal, qemu, …): kernel, initramfs, the BLS entry (kernel args
+ * with ignition.platform.id=<platform>), grub.cfg that boots the entries, GRUB's modules for each GRUB target.
+ */
 function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: DiskLayout, src: Sources): Pipeline {
   const { profile } = input;
   const kv = input.kernel.version;
   const vmlinuz = `vmlinuz-${kv}`;
   const initramfs = `initramfs-${kv}.img`;
-  const cfgId = src.inline.add(bootGrubCfg({
-    title: input.osName ?? 'day0',
-    kernelVersion: kv,
-    vmlinuz,
-    initramfs,
-    kargs: diskKargs(profile, labels, platform, input.kargAppend),
-    console: primaryConsole(profile.console.devices),
+  const cfgId = src.inline.add(bootGrubCfg({ console: primaryConsole(profile.console.devices) }));
+  const entryId = src.inline.add(blsEntryText({
+    title: `${input.osName ?? 'day0'} (${kv})`,
+    version: kv,
+    linux: `/${vmlinuz}`,
+    initrd: [`/${initramfs}`],
+    options: diskKargs(profile, labels, platform, input.kargAppend),
   }));
-  const bios = coreImageModes(profile);
-  const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }];
-  for (const m of bios) dirs.push({ path: `tree://${GRUB_DIR}/${m.grub_target!}` });
+  const targets = grubTargets(profile);
+  const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }, { path: `tree://${BLS_DIR}`, parents: true }];
+  for (const t of targets) dirs.push({ path: `tree://${GRUB_DIR}/${t}` });
   const ign = platform === 'metal' && input.ignition ? src.inline.add(input.ignition) : undefined;
   if (ign) dirs.push({ path: 'tree:///ignition', mode: 0o700 });
   const stages: Stage[] = [
@@ -292,25 +301,27 @@ function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: Disk
       ] },
     },
   ];
-  // A core image (BIOS, PReP) loads its modules from the boot partition (the builder has them for each target).
-  for (const m of bios) {
+  // GRUB loads its modules (the linux loader among them, after reading the entries) from the boot partition; the
+  // builder's copy of each target's directory has no autoload entries for linux/initrd (see grub.ts).
+  for (const t of targets) {
     stages.push({
       type: 'org.osbuild.copy',
       inputs: { build: treeInput('build') },
-      options: { paths: [{ from: `input://build/usr/lib/grub/${m.grub_target!}/`, to: `tree://${GRUB_DIR}/${m.grub_target!}/` }] },
+      options: { paths: [{ from: `input://build${GRUB_BOOT_MODULES_DIR}/${t}/`, to: `tree://${GRUB_DIR}/${t}/` }] },
     });
   }
-  const files = [cfgId, ...(ign ? [ign] : [])];
+  const files = [cfgId, entryId, ...(ign ? [ign] : [])];
   stages.push({
     type: 'org.osbuild.copy',
     inputs: { files: filesInput(files) },
     options: { paths: [
       { from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` },
+      { from: `input://files/${entryId}`, to: `tree://${blsEntryFile(kv)}` },
       ...(ign ? [{ from: `input://files/${ign}`, to: 'tree:///ignition/config.ign' }] : []),
     ] },
   });
   if (ign) stages.push({ type: 'org.osbuild.chmod', options: { items: { '/ignition/config.ign': { mode: '0600' } } } });
-  // The first-boot flag: GRUB adds ignition.firstboot while it exists.
+  // The first-boot flag: GRUB sets $ignition_firstboot while it exists.
   stages.push({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
   return { name: `boot-${platform}`, build: BUILD, stages };
 }

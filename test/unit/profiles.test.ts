@@ -171,9 +171,9 @@ describe('every profile in profiles/', () => {
 
 describe('broken profiles are rejected with the offending path named', () => {
   it('qemu.tcg_kargs: whole kernel arguments, empty when absent', () => {
-    expect(parseProfile(x86Text, 'x86_64.toml').qemu.tcg_kargs).toEqual(['no_timer_check']);
+    expect(parseProfile(x86Text, 'x86_64.toml').qemu.tcg_kargs).toEqual(['no_timer_check', 'mitigations=off']);
     expect(parseProfile(edited(/^tcg_kargs = .*$/m, ''), 'no-tcg.toml').qemu.tcg_kargs).toEqual([]);
-    const e = thrown(() => parseProfile(edited('tcg_kargs = ["no_timer_check"]', 'tcg_kargs = ["no_timer_check tsc=reliable"]'), 'bad-tcg.toml'));
+    const e = thrown(() => parseProfile(edited('tcg_kargs = ["no_timer_check", "mitigations=off"]', 'tcg_kargs = ["no_timer_check tsc=reliable"]'), 'bad-tcg.toml'));
     expect(e.message).toContain('qemu.tcg_kargs.0');
   });
 

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { appendKargs, grubCfgWithKargs, ipxeWithKargs } from '../../../src/checkboot/prepare.js';
 import { renderReportHtml } from '../../../src/checkboot/html.js';
 import { formatTable, tcgKargsText, toJson, type CheckReport } from '../../../src/checkboot/report.js';
-import { bootGrubCfg } from '../../../src/manifest/grub.js';
-import { parseConsole } from '../../../src/profiles/console.js';
+import { blsEntryText, blsOptions, editBlsOptions } from '../../../src/manifest/grub.js';
 import { EACH_PROFILE } from '../../helpers/profiles.js';
 
 describe('tcg kernel arguments', () => {
@@ -22,11 +21,13 @@ describe('tcg kernel arguments', () => {
     expect(ipxeWithKargs(script, ['no_timer_check'])).toBe('#!ipxe\nkernel http://x/k initrd=i.img console=ttyS0 no_timer_check\ninitrd http://x/i.img\nboot');
   });
 
-  it('go into the disk grub.cfg linux line, before ${ignition_firstboot}', () => {
-    const cfg = bootGrubCfg({ title: 'Demo', kernelVersion: '6.1', vmlinuz: 'vmlinuz', initramfs: 'initramfs.img', kargs: ['root=LABEL=root', 'rw'], console: parseConsole('ttyS0,115200n8') });
-    const out = grubCfgWithKargs(cfg, ['no_timer_check']);
-    expect(out).toContain('  linux /vmlinuz root=LABEL=root rw no_timer_check ${ignition_firstboot}');
-    expect(out.replace(' no_timer_check', '')).toBe(cfg);
+  it('go into a disk\'s BLS entry options, as coreos-installer --append-karg does (grub.cfg linux line on older disks)', () => {
+    const entry = blsEntryText({ title: 'Demo (6.1)', version: '6.1', linux: '/vmlinuz', initrd: ['/initramfs.img'], options: ['root=LABEL=root', 'rw'] });
+    const out = editBlsOptions(entry, { append: ['no_timer_check', 'mitigations=off'] });
+    expect(blsOptions(out)).toEqual(['root=LABEL=root', 'rw', '$ignition_firstboot', 'no_timer_check', 'mitigations=off']);
+    expect(editBlsOptions(out, { append: ['no_timer_check'] })).toBe(out);
+    const old = 'menuentry x {\n  linux /vmlinuz root=LABEL=root rw ${ignition_firstboot}\n  initrd /i\n}';
+    expect(grubCfgWithKargs(old, ['no_timer_check'])).toContain('  linux /vmlinuz root=LABEL=root rw no_timer_check ${ignition_firstboot}');
     expect(grubCfgWithKargs('linux /k a\ninitrd /i', ['x'])).toBe('linux /k a x\ninitrd /i');
     expect(() => grubCfgWithKargs('set timeout=1', ['x'])).toThrow(/no linux line/);
   });

@@ -3,7 +3,7 @@
 // bootloader stages follow the profile's boot modes (GRUB BIOS core + EFI on x86_64, EFI only on aarch64).
 import { describe, expect, test } from 'vitest';
 import { DISK_FORMATS, diskKargs, FORMATS, generateDiskManifest, outputFileName, seededUuid, supportedDiskFormats, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
-import { bootGrubCfg, efiStubGrubCfg, grubQuote } from '../../../src/manifest/grub.js';
+import { blsEntryText, blsOptions, bootGrubCfg, CONSOLE_END, CONSOLE_START, editBlsOptions, efiStubGrubCfg, FIRSTBOOT_TOKEN, GRUB_BOOT_MODULES_DIR } from '../../../src/manifest/grub.js';
 import { gptEntrySectors, planLayout, type SectorSize } from '../../../src/manifest/layout.js';
 import type { Manifest, Stage } from '../../../src/manifest/types.js';
 import { assertValidManifest, formatPath, osbuildReferenceDir, validateManifest } from '../../../src/manifest/validate.js';
@@ -61,7 +61,7 @@ describe('every format × sector size validates against the osbuild schemas', ()
   });
 
   test('all formats in one manifest (shared trees), ext4 root, extra kargs, no ignition', () => {
-    const { manifest } = generateDiskManifest(input({ formats: [...DISK_FORMATS], rootFs: 'ext4', kargAppend: ['quiet', 'foo=$x'], ignition: undefined }));
+    const { manifest } = generateDiskManifest(input({ formats: [...DISK_FORMATS], rootFs: 'ext4', kargAppend: ['quiet'], ignition: undefined }));
     assertValidManifest(manifest);
     const names = manifest.pipelines.map((p) => p.name);
     expect(names).toEqual(['build', 'tree', 'efi-tree', 'boot-metal', 'boot-qemu', 'boot-vmware', 'boot-azure',
@@ -111,26 +111,59 @@ describe('platforms, kernel arguments and the first-boot config', () => {
     expect(Object.values(items).filter((i) => Buffer.from(i.data, 'base64').equals(cfg))).toHaveLength(1);
   });
 
-  test('grub.cfg: root by label, profile args, platform id, extra args, firstboot only while the flag exists', () => {
-    const { manifest } = generateDiskManifest(input({ formats: ['metal', 'qemu'], kargAppend: ['quiet'] }));
-    const metal = grubCfgOf(manifest, 'metal');
-    expect(metal).toContain('linux /vmlinuz-6.1.0-28-amd64 root=LABEL=root rw console=tty0 console=ttyS0,115200n8 ignition.platform.id=metal quiet ${ignition_firstboot}');
-    expect(metal).toContain('initrd /initramfs-6.1.0-28-amd64.img');
-    expect(metal).toMatch(/if \[ -f \/ignition.firstboot \]; then\n {2}set ignition_firstboot="ignition.firstboot"\nfi/);
-    expect(metal).toContain('search --no-floppy --label boot --set root');
-    expect(grubCfgOf(manifest, 'qemu')).toContain('ignition.platform.id=qemu quiet');
+  const entryOf = (m: Manifest, platform: string): string => copiedFile(m, `boot-${platform}`, 'tree:///loader/entries/day0-6.1.0-28-amd64.conf')!.toString();
+
+  test('the BLS entry: kernel, initrd, root by label, profile args, platform id, extra args, $ignition_firstboot last', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal', 'qemu'], kargAppend: ['quiet'], osName: 'Demo OS' }));
+    expect(entryOf(manifest, 'metal')).toBe([
+      'title Demo OS (6.1.0-28-amd64)',
+      'version 6.1.0-28-amd64',
+      'linux /vmlinuz-6.1.0-28-amd64',
+      'initrd /initramfs-6.1.0-28-amd64.img',
+      'options root=LABEL=root rw console=tty0 console=ttyS0,115200n8 ignition.platform.id=metal quiet $ignition_firstboot',
+      '',
+    ].join('\n'));
+    expect(blsOptions(entryOf(manifest, 'qemu'))).toContain('ignition.platform.id=qemu');
   });
 
-  test('kernel arguments are quoted for GRUB and checked', () => {
-    expect(grubQuote('console=ttyS0,115200n8')).toBe('console=ttyS0,115200n8');
-    expect(grubQuote('a=$x')).toBe("'a=$x'");
-    expect(grubQuote("it's")).toBe("'it'\\''s'");
+  test('grub.cfg boots the entries: reads each with source, loads the linux module only after, firstboot only while the flag exists', () => {
+    const { manifest } = generateDiskManifest(input({ formats: ['metal'] }));
+    const cfg = grubCfgOf(manifest, 'metal');
+    // Nothing about the kernel is in grub.cfg: it comes from the entry.
+    expect(cfg).not.toContain('vmlinuz');
+    expect(cfg).not.toContain('root=LABEL');
+    expect(cfg).toMatch(/if \[ -f \/ignition.firstboot \]; then\n {2}set ignition_firstboot="ignition.firstboot"\nfi/);
+    expect(cfg).toContain('search --no-floppy --label boot --set root');
+    expect(cfg).toContain('for bls_file in ($root)/loader/entries/*.conf; do');
+    // Every BLS key day0 writes is a function while the entry is sourced; `insmod linux` comes after `source`.
+    for (const k of ['title', 'version', 'linux', 'initrd', 'options']) expect(cfg).toMatch(new RegExp(`^function ${k} \\{ set bls_${k}=".*"; \\}$`, 'm'));
+    const boot = cfg.slice(cfg.indexOf('function day0_bls_boot'));
+    expect(boot.indexOf('day0_bls_read')).toBeLessThan(boot.indexOf('insmod linux'));
+    expect(boot.indexOf('insmod linux')).toBeLessThan(boot.indexOf('linux $bls_linux $bls_options'));
+    // coreos-installer's --console rewrites what is between the markers.
+    expect(cfg.slice(cfg.indexOf(CONSOLE_START), cfg.indexOf(CONSOLE_END))).toContain('serial --unit=0 --speed=115200');
+  });
+
+  test('kernel arguments are checked: GRUB must not expand, split or quote them', () => {
+    for (const bad of ['two words', 'a=$x', "it's", 'a"b', 'x;y', 'a\\b', '']) {
+      expect(() => blsEntryText({ title: 't', version: 'v', linux: '/k', initrd: ['/i'], options: [bad] }), bad).toThrow(/cannot go into a boot loader entry/);
+    }
     expect(() => generateDiskManifest(input({ kargAppend: ['two words'] }))).toThrow(/whitespace/);
-    const cfg = (c: string) => bootGrubCfg({ title: 'x', kernelVersion: 'v', vmlinuz: 'k', initramfs: 'i', kargs: [], console: parseConsole(c) });
+    expect(() => generateDiskManifest(input({ kargAppend: ['a=$x'] }))).toThrow(/cannot go into a boot loader entry/);
+    const cfg = (c: string) => bootGrubCfg({ console: parseConsole(c) });
     expect(cfg('ttyAMA0')).not.toContain('serial');
     expect(cfg('ttyAMA0')).toContain('terminal_output console');
     expect(cfg('hvc0')).not.toContain('serial');
-    expect(cfg('ttyS0,115200n8')).toContain('serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n');
+    expect(cfg('ttyS0,115200n8')).toContain(`${CONSOLE_START}\nserial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n${CONSOLE_END}\n`);
+  });
+
+  test('BLS options edits as coreos-installer makes them: in place, other lines kept', () => {
+    const e = blsEntryText({ title: 'T (1)', version: '1', linux: '/k', initrd: ['/i'], options: ['root=LABEL=root', 'quiet'] });
+    expect(blsOptions(e)).toEqual(['root=LABEL=root', 'quiet', FIRSTBOOT_TOKEN]);
+    const edited = editBlsOptions(e, { delete: ['quiet'], append: ['console=ttyS1', 'root=LABEL=root'] });
+    expect(blsOptions(edited)).toEqual(['root=LABEL=root', FIRSTBOOT_TOKEN, 'console=ttyS1']);
+    expect(edited.split('\n').filter((l) => !l.startsWith('options'))).toEqual(e.split('\n').filter((l) => !l.startsWith('options')));
+    expect(() => editBlsOptions('title x\n', { append: ['a'] })).toThrow(/no options line/);
   });
 
   test('UUIDs are reproducible from the seed and version-4 shaped', () => {
@@ -323,17 +356,19 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
     }
   });
 
-  test('boot-<platform>: GRUB modules of the core-image (BIOS, PReP) modes only; grub.cfg with the profile console and every console= argument', () => {
+  test('boot-<platform>: GRUB modules of every GRUB target (without linux autoload); the entry has every console= argument', () => {
     const { manifest } = mk({ formats: ['metal', 'qemu'] });
     const boot = stagesOf(manifest, 'boot-metal');
-    const grubDirs = boot.flatMap((s) => ((s.options as { paths?: { from?: string }[] }).paths ?? []).map((x) => x.from ?? '')).filter((f) => f.startsWith('input://build/usr/lib/grub/'));
-    expect(grubDirs).toEqual(bios.map((m) => `input://build/usr/lib/grub/${m.grub_target}/`));
+    const grubDirs = boot.flatMap((s) => ((s.options as { paths?: { from?: string }[] }).paths ?? []).map((x) => x.from ?? '')).filter((f) => f.startsWith(`input://build${GRUB_BOOT_MODULES_DIR}/`));
+    const targets = [...new Set(bootModes(p).filter((m) => m.grub_target && m.disk !== 'none').map((m) => m.grub_target!))];
+    expect(grubDirs).toEqual(targets.map((t) => `input://build${GRUB_BOOT_MODULES_DIR}/${t}/`));
     for (const platform of ['metal', 'qemu']) {
       const cfg = copiedFile(manifest, `boot-${platform}`, 'tree:///grub2/grub.cfg')!.toString();
-      const linux = cfg.split('\n').find((l) => l.trim().startsWith('linux '))!;
-      for (const d of p.console.devices) expect(linux).toContain(` ${consoleKarg(parseConsole(d))} `);
-      for (const a of p.kernel.args) expect(linux).toContain(` ${grubQuote(a)} `);
-      expect(linux).toContain(` ignition.platform.id=${platform} `);
+      const entry = copiedFile(manifest, `boot-${platform}`, 'tree:///loader/entries/day0-6.1.0-28-amd64.conf')!.toString();
+      const options = blsOptions(entry);
+      for (const d of p.console.devices) expect(options).toContain(consoleKarg(parseConsole(d)));
+      for (const a of p.kernel.args) expect(options).toContain(a);
+      expect(options).toContain(`ignition.platform.id=${platform}`);
       const uart = parseConsole(p.console.devices.at(-1)!).kind === 'ns16550';
       expect(cfg.includes('serial --unit=')).toBe(uart);
     }
@@ -385,8 +420,9 @@ describe('aarch64 disk plan: UEFI only', () => {
     const cfg = copiedFile(all.manifest, 'boot-metal', 'tree:///grub2/grub.cfg')!.toString();
     expect(cfg).toContain('terminal_input console\nterminal_output console\n');
     expect(cfg).not.toContain('serial');
-    expect(cfg).toContain('console=ttyAMA0,115200n8');
-    expect(cfg).not.toContain('ttyS0');
+    const entry = copiedFile(all.manifest, 'boot-metal', 'tree:///loader/entries/day0-6.1.0-28-amd64.conf')!.toString();
+    expect(blsOptions(entry)).toContain('console=ttyAMA0,115200n8');
+    expect(entry).not.toContain('ttyS0');
   });
 
   test('the ESP starts at 1 MiB (partition 1), boot is partition 2', () => {
