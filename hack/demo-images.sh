@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the demo world's OS images for every platform that has a profile, and push them to the local registry as
 # image indexes (one manifest per arch), the way multi-arch OS images are published:
-#   $DAY0_REGISTRY/day0/demo-base:latest     CoreOS-like base (kernel, systemd, dracut, Ignition) from Debian packages
+#   $DAY0_REGISTRY/day0/demo-base:latest     CoreOS-like base (kernel, systemd, dracut, Ignition) from Debian packages,
+#                                            plus a coreos-installer (hack/demo/installer: a files-only layer)
 #   $DAY0_REGISTRY/day0/demo-layered:latest  FROM the base + libreswan, a config file, an enabled service
 # and write an oci-archive holding every arch of the layered image to $DAY0_CACHE/demo/demo-layered.oci.tar.
 # The base root filesystem comes from one recipe for every arch (hack/demo/base/build.sh: mmdebstrap, natively for
@@ -62,6 +63,17 @@ for a in $arches; do
     rm -f "$tar"
     log "demo-base ($a): built in $((SECONDS - t0)) s"
   fi
+  # The installer layer (files only: no emulation): coreos-installer's contract on top of the root filesystem.
+  rootfs_id=$(podman image inspect --format '{{.Id}}' "$base_ref")
+  base_hash=$( { echo "$rootfs_id"; input_hash "$DAY0_ROOT/hack/demo/installer"; } | sha256sum | cut -c1-16)
+  rootfs_ref=$base_ref
+  base_ref="localhost/day0/demo-base:$base_hash"
+  if ! image_exists "$base_ref"; then
+    podman build --network=none --layers=false --platform "$platform" --pull=never --build-arg "BASE=$rootfs_ref" \
+      --label "day0.input-hash=$base_hash" -t "$base_ref" "$DAY0_ROOT/hack/demo/installer" >"$DAY0_CACHE/demo/installer-$a.log" 2>&1 \
+      || { tail -30 "$DAY0_CACHE/demo/installer-$a.log" >&2; die "demo-base ($a): installer layer failed (log: $DAY0_CACHE/demo/installer-$a.log)"; }
+    log "demo-base ($a): installer layer added"
+  fi
   base_id=$(podman image inspect --format '{{.Id}}' "$base_ref")
   layered_hash=$( { echo "$base_id"; input_hash "$DAY0_ROOT/hack/demo/layered"; } | sha256sum | cut -c1-16)
   layered_ref="localhost/day0/demo-layered:$layered_hash"
@@ -82,6 +94,8 @@ for a in $arches; do
   if [ "$a" = "$host_arch" ]; then
     podman tag "$base_ref" "$reg/day0/demo-base:latest"
     podman tag "$layered_ref" "$reg/day0/demo-layered:latest"
+    # The root filesystem without the installer: what tests use as "an image with no installer".
+    podman tag "$rootfs_ref" localhost/day0/demo-rootfs:latest
   fi
   base_hashes+=("$base_hash") layered_hashes+=("$layered_hash")
 done

@@ -19,6 +19,8 @@ import { FORMATS, supportedDiskFormats } from '../manifest/disk.js';
 import { planLayout } from '../manifest/layout.js';
 import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { Profile } from '../profiles/schema.js';
+import { buildInstallImages, checkImageInstaller, INSTALL_MANIFEST_PATH, installManifest, checkInstallOptions, installLiveConfig, installRecord, installRequested, type InstallImage, type InstallOptions } from './install.js';
+import { join } from 'node:path';
 
 export const LIVE_FORMATS = ['pxe', 'iso'] as const;
 export const DISK_FORMATS = ['metal', 'metal4k', 'qemu', 'vmware', 'azure'] as const;
@@ -52,6 +54,8 @@ export interface BuildOptions {
   engine: 'day0' | 'osbuild';
   /** Wait for another build holding the output dir instead of failing at once. */
   wait?: boolean;
+  /** Install ISOs: --dest-* and --install-image (src/build/install.ts). */
+  install?: InstallOptions;
 }
 
 export interface BuildResult {
@@ -167,9 +171,12 @@ export interface BuildAllResult {
  */
 export async function buildAll(ctxs: Context[], o: BuildOptions, progress: Progress): Promise<BuildAllResult> {
   checkFormats(ctxs.map((c) => c.profile), o); // before any work
+  if (installRequested(o.install)) checkInstallOptions(o.formats, o.install);
   const ign = o.ignitionFile ? await loadIgnition(o.ignitionFile) : undefined;
   for (const w of ign?.warnings ?? []) progress.info(`warning: ${w}`);
-  for (const w of await preflight(ctxs.map((c) => c.profile), o, ign?.data)) progress.info(`warning: ${w}`);
+  // The ISO embeds the live config: for an install ISO, the -i config plus the installer's (checked to fit too).
+  const isoConfig = installRequested(o.install) ? installLiveConfig(ign?.data, o.install) : ign?.data;
+  for (const w of await preflight(ctxs.map((c) => c.profile), o, isoConfig)) progress.info(`warning: ${w}`);
   const isDisk = (f: Format) => (DISK_FORMATS as readonly string[]).includes(f);
   if (o.engine === 'osbuild' && ctxs.some((c) => formatsFor(c.profile, o).formats.some(isDisk))) await checkOsbuildEngine(ctxs[0]!.exec, o.ref);
   // The output dir is ours (locked) from before the pull to the end; artifacts appear together at the end.
@@ -222,10 +229,22 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
   const name = o.name ?? defaultName(o.ref);
   const artifacts: Artifact[] = [];
   const live = { pxe: o.formats.includes('pxe'), iso: o.formats.includes('iso') };
+  // Install ISO: the image's installer is checked before anything is built; the install images come first.
+  const install = installRequested(o.install) && live.iso ? o.install : undefined;
+  let installImages: InstallImage[] = [];
+  if (install) {
+    await checkImageInstaller(img, o.ref, install);
+    installImages = await buildInstallImages(ctx, img, { name, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend, rootFs: o.rootFs, tlsVerify: o.tlsVerify, engine: o.engine }, join(out.staging, 'install'), progress);
+  }
   if (live.pxe || live.iso) {
     artifacts.push(...(await buildLive(ctx, img, {
       formats: live, name, ignition: ign?.data, rootfsFormat: o.rootfsFormat, ignitionAreaSize: o.ignitionAreaSize,
       liveKargAppend: o.liveKargAppend, liveKargDelete: o.liveKargDelete,
+      ...(install ? {
+        isoIgnition: installLiveConfig(ign?.data, install),
+        isoFiles: Object.fromEntries(installImages.map((x) => [x.isoPath, x.file])),
+        isoTexts: { [INSTALL_MANIFEST_PATH]: `${JSON.stringify(installManifest(img.image.digest, installImages), null, 2)}\n` },
+      } : {}),
     }, out, progress)));
   }
   const disks = o.formats.filter((f): f is DiskFormat => (DISK_FORMATS as readonly string[]).includes(f));
@@ -240,6 +259,7 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
     for (const d of made) artifacts.push(await out.publish(d.format, d.path, ctx.profile.arch, { secret: secret(d.format) }));
   }
   const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
+  if (install) record.install = installRecord(img.image.digest, installImages, install, Boolean(ign));
   return { outDir: o.outDir, image: img, artifacts, warnings, record, ...(ign ? { ignition: ign.data } : {}) };
 }
 

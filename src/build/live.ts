@@ -26,6 +26,12 @@ export interface LiveOptions {
   ignitionAreaSize?: number;
   liveKargAppend: string[];
   liveKargDelete: string[];
+  /** The ISO's live config when it differs from `ignition` (an install ISO: the -i config plus the installer's). */
+  isoIgnition?: Buffer;
+  /** Extra files in the ISO, ISO path → staged file (the install images). */
+  isoFiles?: Record<string, string>;
+  /** Extra text files in the ISO, ISO path → content. */
+  isoTexts?: Record<string, string>;
 }
 
 export function isoName(name: string, arch: string): string {
@@ -45,6 +51,7 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
   const ignitionImg = o.ignition ? await packIgnitionInitrd(o.ignition, { compression: 'xz' }) : undefined;
 
   if (o.formats.iso) {
+    const isoConfig = o.isoIgnition ?? o.ignition;
     const label = volumeLabel(p.live.iso_volume_prefix, img.image.digest);
     const kargs = liveKargs(p, { isoLabel: label, append: o.liveKargAppend, delete: o.liveKargDelete });
     const iso = s(isoName(o.name, arch));
@@ -54,12 +61,12 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
       const plan = planIso({
         profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs),
         volumeLabel: label, kargs, ignitionAreaSize: o.ignitionAreaSize ?? p.live.ignition_area_size,
-        extraFiles: { [ISO_PATHS.features]: features },
+        extraFiles: { [ISO_PATHS.features]: features, ...(o.isoTexts ?? {}) }, ...(o.isoFiles ? { hostFiles: o.isoFiles } : {}),
       });
       await buildIso({ exec, plan, workDir: join(out.staging, 'iso-work'), out: iso });
-      if (o.ignition) await embedIgnition(iso, o.ignition, {});
+      if (isoConfig) await embedIgnition(iso, isoConfig, {});
     });
-    artifacts.push(await out.publish('iso', iso, arch, { secret: Boolean(o.ignition) }));
+    artifacts.push(await out.publish('iso', iso, arch, { secret: Boolean(isoConfig) }));
   }
 
   if (o.formats.pxe) {

@@ -6,7 +6,13 @@ import type { Profile } from '../profiles/schema.js';
 import type { Firmware } from '../qemu/args.js';
 import { Day0Error } from '../util/errors.js';
 
-export type CellKind = 'iso' | 'pxe-direct' | 'pxe-net' | 'metal' | 'metal4k' | 'qemu';
+export type CellKind = 'iso' | 'pxe-direct' | 'pxe-net' | 'metal' | 'metal4k' | 'qemu' | 'iso-install' | 'metal4k-install';
+
+/** What an install ISO installs (read from it before planning: src/checkboot/install.ts). */
+export interface InstallFacts {
+  destDevice: string;
+  images: { sectorSize: 512 | 4096; bytes: number }[];
+}
 
 export interface PxeSet {
   kernel: string;
@@ -26,6 +32,8 @@ export interface Cell {
   /** The artifact (for pxe: the kernel). */
   artifact: string;
   pxe?: PxeSet;
+  /** Install cells: the blank target disk's sector size and size, and the device the ISO installs to. */
+  install?: { sectorSize: 512 | 4096; targetBytes: number; destDevice: string };
 }
 
 export interface Skipped {
@@ -45,7 +53,7 @@ export function artifactArch(path: string, arches: string[]): string | undefined
 }
 
 /** Cells for one artifact path of a known platform; `exists` lets tests run without files. */
-export function cellsFor(path: string, p: Profile, firmware: string | undefined, exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
+export function cellsFor(path: string, p: Profile, firmware: string | undefined, exists: (p: string) => boolean, installOf: (p: string) => InstallFacts | undefined = () => undefined): { cells: Cell[]; skipped: Skipped[] } {
   const f = basename(path);
   const dir = dirname(path);
   const arch = p.arch;
@@ -55,7 +63,25 @@ export function cellsFor(path: string, p: Profile, firmware: string | undefined,
   const per = (kind: CellKind, ms: NamedBootMode[]): Cell[] => ms.map((m) => ({ id: `${kind}-${m.name}`, arch, kind, firmware: m.name, artifact: path }));
   const first = (ms: NamedBootMode[]) => ms.slice(0, 1);
   let m: RegExpExecArray | null;
-  if (f.endsWith('.iso')) return { cells: per('iso', modes.filter((x) => x.iso !== 'none')), skipped: [] };
+  if (f.endsWith('.iso')) {
+    const inst = installOf(path);
+    if (!inst) return { cells: per('iso', modes.filter((x) => x.iso !== 'none')), skipped: [] };
+    // An ISO that installs without asking: booted with a blank target disk, then the target alone. One cell per
+    // boot mode that boots both the ISO and a 512-byte disk; metal4k-install: a 4k target, through the first mode
+    // that boots 4k disks (UEFI), when the ISO carries the 4k image.
+    if (!p.qemu.install_target) return { cells: [], skipped: [{ artifact: path, reason: `install ISO: ${arch} has no install boot check (its profile names no qemu.install_target)` }] };
+    const size = (ss: number) => inst.images.find((x) => x.sectorSize === ss);
+    const cell = (id: string, m: NamedBootMode, ss: 512 | 4096): Cell => ({
+      id, arch, kind: ss === 4096 ? 'metal4k-install' : 'iso-install', firmware: m.name, artifact: path,
+      // The target is larger than the image, as a real disk is.
+      install: { sectorSize: ss, targetBytes: size(ss)!.bytes + 1024 * 2 ** 20, destDevice: inst.destDevice },
+    });
+    const both = (ss: number) => modes.filter((x) => x.iso !== 'none' && x.disk !== 'none' && (x.sector_sizes as number[]).includes(ss));
+    const cells = size(512) ? both(512).map((m) => cell(`iso-install-${m.name}`, m, 512)) : [];
+    const m4k = size(4096) ? both(4096)[0] : undefined;
+    if (m4k) cells.push(cell('metal4k-install', m4k, 4096));
+    return { cells, skipped: [] };
+  }
   if ((m = new RegExp(`^(.*)-live-kernel\\.${a}$`).exec(f))) {
     const name = m[1]!;
     const pxe: PxeSet = {
@@ -88,11 +114,11 @@ export function cellsFor(path: string, p: Profile, firmware: string | undefined,
   });
 }
 
-export function planCells(paths: string[], profileOf: (path: string) => Profile, firmware: string | undefined, exists: (p: string) => boolean): { cells: Cell[]; skipped: Skipped[] } {
+export function planCells(paths: string[], profileOf: (path: string) => Profile, firmware: string | undefined, exists: (p: string) => boolean, installOf?: (p: string) => InstallFacts | undefined): { cells: Cell[]; skipped: Skipped[] } {
   const cells: Cell[] = [];
   const skipped: Skipped[] = [];
   for (const p of paths) {
-    const r = cellsFor(p, profileOf(p), firmware, exists);
+    const r = cellsFor(p, profileOf(p), firmware, exists, installOf);
     cells.push(...r.cells);
     skipped.push(...r.skipped);
   }

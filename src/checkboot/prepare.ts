@@ -202,6 +202,9 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       ].join('\n'));
       return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [], kargsAdded, ...(kargsNote ? { kargsNote } : {}) };
     }
+    case 'iso-install':
+    case 'metal4k-install':
+      throw new Error('install cells are prepared by checkInstallCell (src/checkboot/run.ts)');
     case 'qemu': {
       const overlay = join(work, 'overlay.qcow2');
       check(await exec.run({ argv: ['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', cell.artifact, overlay], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'qemu-img' }), 'creating a disk overlay');

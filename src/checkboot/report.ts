@@ -15,6 +15,8 @@ export interface CellResult {
   tcgKargs?: string[];
   /** Why asked-for arguments were not added (e.g. a medium without a place for them). */
   kargsNote?: string;
+  /** Install cells: the install boot (ISO + blank target); `outcome` and `phases` are then the target's own boot. */
+  install?: { seconds: number; consoleLog: string; phases: PhaseSpan[]; liveMarker: boolean };
 }
 
 export interface CheckReport {
@@ -91,6 +93,7 @@ export function toJson(r: CheckReport): unknown {
       phases: x.phases ?? [],
       ...(x.tcgKargs ? { tcgKargs: x.tcgKargs } : {}),
       ...(x.kargsNote ? { kargsNote: x.kargsNote } : {}),
+      ...(x.install ? { install: x.install } : {}),
       consoleLog: x.outcome.consoleLog,
       lastLines: x.outcome.verdict === 'pass' ? undefined : x.outcome.lastLines,
     })),

@@ -1,7 +1,8 @@
 // Boot-check cells in parallel (up to `jobs`), each in its own work dir with its own medium copy and QEMU. The
 // media may be of several platforms: each artifact's arch comes from its name, its profile says how to boot it.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Executor } from '../executor/types.js';
@@ -11,7 +12,10 @@ import { loadProfile } from '../profiles/load.js';
 import { knownArches } from '../profiles/platforms.js';
 import type { Profile } from '../profiles/schema.js';
 import { probeAccel, type AccelProbe } from '../qemu/accel.js';
-import { bootAndWatch } from '../qemu/runner.js';
+import { bootAndWatch, type BootOutcome } from '../qemu/runner.js';
+import { embedIgnition, modifyKargs, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
+import { blankDisk, INSTALL_COMPLETE, installCheckConfig, readInstallIso } from './install.js';
+import type { InstallFacts } from './cells.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
 import { artifactArch, planCells, type Cell } from './cells.js';
@@ -87,7 +91,13 @@ export function checkArtifacts(paths: string[]): void {
 export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckReport> {
   checkArtifacts(o.artifacts);
   const profiles = await profilesFor(o.artifacts, o.arch);
-  const { cells, skipped } = planCells(o.artifacts, (p) => profiles.get(p)!, o.firmware, existsSync);
+  // Install ISOs are told by their live config (an installer config with a destination): read before planning.
+  const installs = new Map<string, InstallFacts>();
+  for (const a of o.artifacts.filter((x) => x.endsWith('.iso'))) {
+    const facts = await readInstallIso(a);
+    if (facts) installs.set(a, facts);
+  }
+  const { cells, skipped } = planCells(o.artifacts, (p) => profiles.get(p)!, o.firmware, existsSync, (p) => installs.get(p));
   const byArch = new Map<string, Profile>([...profiles.values()].map((p) => [p.arch, p]));
   const accel = new Map<string, AccelProbe>();
   for (const [arch, p] of byArch) if (cells.some((c) => c.arch === arch)) accel.set(arch, await probeAccel(exec, p));
@@ -103,6 +113,7 @@ export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckR
 }
 
 async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckOptions, accel: 'kvm' | 'tcg'): Promise<CellResult> {
+  if (cell.install) return checkInstallCell(exec, profile, cell, o, accel);
   const t0 = Date.now();
   const key = cellKey(cell);
   const info = { arch: cell.arch, medium: cell.kind, firmware: cell.firmware };
@@ -155,6 +166,98 @@ async function checkCell(exec: Executor, profile: Profile, cell: Cell, o: CheckO
     return r;
   } finally {
     await prepared?.dispose?.();
+    await work.dispose();
+  }
+}
+
+/**
+ * An install cell: the ISO with a blank target disk until the installer says "Install complete." (the live
+ * config's marker must have appeared by then), then the target disk alone until the destination config's marker.
+ */
+async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o: CheckOptions, accel: 'kvm' | 'tcg'): Promise<CellResult> {
+  const t0 = Date.now();
+  const key = cellKey(cell);
+  const info = { arch: cell.arch, medium: cell.kind, firmware: cell.firmware };
+  const inst = cell.install!;
+  const work = await makeTempDir(`check-${cell.arch}-${cell.id}`, o.logDir);
+  const liveMarker = newMarker();
+  const destMarker = newMarker();
+  const consoleDevice = primaryConsole(profile.console.devices).device;
+  const extra = accel === 'tcg' ? profile.qemu.tcg_kargs : [];
+  const fail = (kind: BootOutcome['kind'], reason: string, base?: BootOutcome): BootOutcome => ({
+    verdict: 'fail', kind, reason, seconds: base?.seconds ?? 0, lastLines: base?.lastLines ?? [], consoleLog: base?.consoleLog ?? '', matched: base?.matched ?? {},
+  });
+  const done = (r: CellResult): CellResult => {
+    o.status?.cellVerdict(key, r.outcome, info);
+    return r;
+  };
+  try {
+    const iso = join(work.path, basename(cell.artifact));
+    const target = join(work.path, 'target.raw');
+    let kargsAdded: string[] = [];
+    try {
+      if (inst.destDevice !== profile.qemu.install_target) {
+        throw new Day0Error(`the ISO installs to ${inst.destDevice}, but the boot check's target disk shows up as ${profile.qemu.install_target} in the guest`, {
+          fix: `build the ISO with --dest-device ${profile.qemu.install_target} to boot-check it`,
+        });
+      }
+      await copyFile(cell.artifact, iso, constants.COPYFILE_FICLONE);
+      const cfg = installCheckConfig(await showIgnition(iso),
+        (user) => configWithCheck(user, destMarker, o.expect, consoleDevice),
+        (live) => configWithCheck(live, liveMarker, { files: [], units: [] }, consoleDevice), extra);
+      await embedIgnition(iso, cfg, { force: true });
+      if (extra.length && (await readIsoEmbedInfo(iso)).kargs) {
+        await modifyKargs(iso, { append: extra });
+        kargsAdded = [...extra];
+      }
+      await blankDisk(target, inst.targetBytes);
+    } catch (err) {
+      return done({ cell, overheadSeconds: (Date.now() - t0) / 1000, outcome: fail('not-bootable', `cannot prepare the install: ${(err as Error).message}`) });
+    }
+    const watch = (marker: string, tracker: PhaseTracker, started: number, more: Partial<Parameters<typeof bootAndWatch>[2]> = {}) => ({
+      marker, timeoutMs: o.timeoutS * 1000, ...(o.stallS !== undefined ? { stallMs: o.stallS * 1000 } : {}), workDir: work.path, binds: [], signal: o.signal,
+      onLine: (line: string) => {
+        o.status?.cellLine(key, line);
+        const change = tracker.push(line, (Date.now() - started) / 1000);
+        if (change) o.status?.cellPhase(key, change);
+      },
+      ...more,
+    });
+    const keep = async (log: string, suffix: string) => {
+      const to = join(o.logDir, `${cell.arch}-${cell.id}-${Date.now().toString(36)}${suffix}.console.log`);
+      await rename(log, to);
+      return to;
+    };
+    // 1. Install: the ISO and the blank target.
+    o.status?.cellStart(key, info);
+    const t1 = new PhaseTracker({ marker: INSTALL_COMPLETE });
+    const s1 = Date.now();
+    const r1 = await bootAndWatch(exec, { profile, medium: { kind: 'iso', path: iso }, firmware: cell.firmware, accel, targetDisk: { path: target, sectorSize: inst.sectorSize } },
+      watch(INSTALL_COMPLETE, t1, s1, { capture: { live: new RegExp(liveMarker.ok) } }));
+    t1.tick(r1.seconds);
+    const installLog = await keep(r1.consoleLog, '-install');
+    const install = { seconds: r1.seconds, consoleLog: installLog, phases: t1.phases(), liveMarker: Boolean(r1.matched.live) };
+    const base = { cell, install, ...(accel === 'tcg' ? { tcgKargs: kargsAdded } : {}) };
+    if (r1.verdict !== 'pass') {
+      const kind = r1.kind === 'stalled' || r1.kind === 'timeout' || r1.kind === 'interrupted' ? r1.kind : 'install-failed';
+      return done({ ...base, overheadSeconds: (Date.now() - t0) / 1000 - r1.seconds, outcome: fail(kind, `install: ${r1.reason ?? 'the installer did not finish'}`, { ...r1, consoleLog: installLog }) });
+    }
+    if (!install.liveMarker) {
+      return done({ ...base, overheadSeconds: (Date.now() - t0) / 1000 - r1.seconds, outcome: fail('expectation-failed', 'install: the live config\'s check did not report before the install finished (was the live config applied?)', { ...r1, consoleLog: installLog }) });
+    }
+    // 2. The target alone, as the machine boots after the install.
+    const t2 = new PhaseTracker({ marker: destMarker.ok });
+    const s2 = Date.now();
+    const r2 = await bootAndWatch(exec, { profile, medium: { kind: 'disk', path: target, format: 'raw', sectorSize: inst.sectorSize }, firmware: cell.firmware, accel },
+      watch(destMarker.ok, t2, s2, { failMarker: destMarker.fail }));
+    t2.tick(r2.seconds);
+    const log = await keep(r2.consoleLog, '');
+    const seconds = r1.seconds + r2.seconds;
+    const outcome: BootOutcome = r2.verdict === 'pass'
+      ? { ...r2, seconds, consoleLog: log }
+      : { ...r2, seconds, consoleLog: log, reason: `installed disk: ${r2.reason ?? ''}` };
+    return done({ ...base, outcome, phases: t2.phases(), overheadSeconds: Math.max(0, Math.round(((Date.now() - t0) / 1000 - seconds) * 10) / 10) });
+  } finally {
     await work.dispose();
   }
 }

@@ -71,6 +71,8 @@ export interface IsoPlanInput {
   ignitionAreaSize: number;
   /** Extra text files (e.g. coreos/features.json), path → content. */
   extraFiles?: Record<string, string>;
+  /** Extra files from the host (e.g. install images), ISO path → file. */
+  hostFiles?: Record<string, string>;
 }
 
 /** What one boot mode contributes to the ISO. */
@@ -152,6 +154,7 @@ export function planIso(i: IsoPlanInput): IsoPlan {
       source: { kind: 'text', text: kargsJson(i.kargs, p.live.kargs_area_size, kargsFiles.map((k) => ({ path: k.path, offset: k.cfg.offset }))) },
     },
     ...Object.entries(i.extraFiles ?? {}).map(([path, text]) => ({ path, source: { kind: 'text' as const, text } })),
+    ...Object.entries(i.hostFiles ?? {}).map(([path, from]) => ({ path, source: { kind: 'file' as const, from } })),
     ...parts.flatMap((c) => c.tree),
   ];
   const steps = parts.flatMap((c) => c.steps);

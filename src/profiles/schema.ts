@@ -144,6 +144,11 @@ export const ProfileSchema = z
          * where the kernel has the IO-APIC timer check.
          */
         tcg_kargs: z.array(z.string().regex(/^\S+$/, 'one kernel argument, without spaces')).default([]),
+        /**
+         * Install boot checks: how the guest names the blank target disk day0 attaches (a `disk` device, the only
+         * one of its kind), e.g. /dev/vda. Absent: no install cells on this platform.
+         */
+        install_target: z.string().regex(/^\/dev\/\S+$/, 'a device path, e.g. /dev/vda').optional(),
       })
       .strict(),
     /** Boot modes in order of preference; the first one boots media that need just one (PXE, qemu). */

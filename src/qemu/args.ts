@@ -28,6 +28,8 @@ export interface QemuPlan {
   memoryMib?: number;
   /** File holding the SeaBIOS serial port as a little-endian u16 (see `serconBytes`). */
   serconFile?: string;
+  /** A further disk that is not booted (an install target): raw, sparse, zeroes and discards kept sparse. */
+  targetDisk?: { path: string; sectorSize: 512 | 4096 };
 }
 
 /** SeaBIOS reads etc/sercon-port as a binary little-endian integer. */
@@ -85,6 +87,11 @@ export function qemuArgv(plan: QemuPlan): string[] {
   if (m.kind !== 'netboot') {
     // A NIC without option ROM: networking for the guest, but no firmware network boot attempt.
     argv.push('-netdev', 'user,id=net0', '-device', `${q.nic},netdev=net0,romfile=`);
+  }
+  if (plan.targetDisk) {
+    const t = plan.targetDisk;
+    argv.push('-drive', `if=none,id=target0,format=raw,discard=unmap,detect-zeroes=unmap,file=${t.path}`);
+    argv.push('-device', `${q.disk},drive=target0,logical_block_size=${t.sectorSize},physical_block_size=${t.sectorSize}`);
   }
   if (plan.platformIgnition) {
     if (q.ignition === 'fw_cfg') argv.push('-fw_cfg', `name=opt/com.coreos/config,file=${plan.platformIgnition}`);

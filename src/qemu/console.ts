@@ -7,7 +7,8 @@ export type FailureKind =
   | 'kernel-oops'
   | 'no-bootable-device'
   | 'config-missing'
-  | 'expectation-failed';
+  | 'expectation-failed'
+  | 'install-failed';
 
 export interface ConsoleFinding {
   kind: FailureKind;
@@ -17,6 +18,8 @@ export interface ConsoleFinding {
 
 const RULES: { kind: FailureKind; reason: string; re: RegExp }[] = [
   { kind: 'ignition-failed', reason: 'Ignition failed', re: /Failed to start .*Ignition \((?:fetch-offline|fetch|kargs|disks|mount|files)\)|ignition-(?:fetch-offline|fetch|kargs|disks|mount|files)\.service: (?:Main process exited, code=(?:exited, status=(?!0\/)|killed|dumped)|Failed with result)/ },
+  // The installer on a live system (coreos-installer.service) failed; its own error is in the lines before.
+  { kind: 'install-failed', reason: 'the installer failed', re: /Failed to start (?:coreos-installer\.service|.*CoreOS Installer)|coreos-installer\.service: (?:Main process exited, code=(?:exited, status=(?!0\/)|killed|dumped)|Failed with result)/ },
   // The demo OS (hack/demo) stops rather than consume first boot without its config, and says why.
   { kind: 'config-missing', reason: 'the OS stopped: its Ignition config source is missing', re: /day0: FATAL: / },
   { kind: 'kernel-panic', reason: 'kernel panic', re: /Kernel panic - not syncing/ },

@@ -1,36 +1,23 @@
 // Proof of boot, end to end through the CLI: every x86_64 medium built from the demo layered image boots under
 // QEMU with the user's Ignition config applied; and each failure kind is recognised from a real boot.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { day0, DAY0, DEMO, requireDemoWorld, ROOT } from '../helpers/demo-world.js';
 import { x86ProbeBootSector } from '../../src/qemu/accel.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const DAY0 = join(ROOT, 'bin', 'day0.js');
-const DEMO = 'localhost:5000/day0/demo-layered:latest';
 const work = mkdtempSync(join(tmpdir(), 'day0-checkboot-test-'));
 const out = join(work, 'out');
-
-function day0(args: string[], timeoutMs = 50 * 60_000) {
-  const r = spawnSync('node', [DAY0, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface CheckJson {
   passed: boolean;
   accel: Record<string, { accel: string; reason: string }>;
-  results: { medium: string; verdict: string; failure?: string; reason?: string; seconds: number; consoleLog: string; lastLines?: string[] }[];
+  results: { medium: string; verdict: string; failure?: string; reason?: string; seconds: number; consoleLog: string; lastLines?: string[]; tcgKargs?: string[] }[];
 }
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ missing: run `npx tsc -p tsconfig.json` (hack/test.sh does)');
-  const reg = spawnSync('bash', [join(ROOT, 'hack', 'registry.sh')], { encoding: 'utf8' });
-  if (reg.status !== 0) throw new Error(`local registry not running: ${reg.stderr}`);
-  const has = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${DEMO}`], { encoding: 'utf8' });
-  if (has.status !== 0) throw new Error('demo layered image missing from the registry: run `bash hack/demo-images.sh`');
-});
+beforeAll(requireDemoWorld);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('day0 build --check-boot (all x86_64 media)', () => {
@@ -64,6 +51,18 @@ describe('day0 build --check-boot (all x86_64 media)', () => {
     const junit = readFileSync(join(work, 'junit.xml'), 'utf8');
     expect(junit).toContain('tests="8" failures="0" errors="0"');
     for (const r of report.results) expect(readFileSync(r.consoleLog, 'utf8')).toMatch(/DAY0-BOOT-CHECK [0-9a-f]{16} OK/);
+  });
+
+  it('disks boot what their BLS entry says: arguments the check appended to its options line (as coreos-installer does) reach the kernel', () => {
+    const disks = report.results.filter((r) => r.medium.startsWith('metal'));
+    expect(disks).toHaveLength(3);
+    for (const r of disks) {
+      const cmdline = /Command line: (.*)/.exec(readFileSync(r.consoleLog, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+      expect(cmdline, r.medium).toContain('ignition.platform.id=metal');
+      expect(cmdline, r.medium).toContain('ignition.firstboot');
+      if (report.accel.x86_64?.accel === 'tcg') expect(r.tcgKargs?.length, r.medium).toBeGreaterThan(0);
+      for (const k of r.tcgKargs ?? []) expect(cmdline, r.medium).toContain(k);
+    }
   });
 
   it('never changes the shipped media: the ISO still carries only the user config', () => {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { buildAll, namedFormats, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
+import { buildAll, loadIgnition, namedFormats, parseFormats, ALL_FORMATS, type BuildOptions } from '../../build/build.js';
 import { OutputDir } from '../../build/output.js';
 import { Progress, PROGRESS_MODES } from '../../build/progress.js';
 import type { ProgressFlag } from '../../checkboot/live-status.js';
@@ -31,6 +31,12 @@ interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   engine: 'day0' | 'osbuild';
   ignitionSpecCheck: 'on' | 'off';
   checkBoot?: boolean;
+  destDevice?: string;
+  destIgnition?: string;
+  destKargAppend: string[];
+  destKargDelete: string[];
+  destConsole: string[];
+  installImage?: boolean;
   wait?: boolean;
   quiet?: boolean;
   progress: ProgressFlag;
@@ -68,6 +74,12 @@ export function registerBuild(program: Command): void {
     .option('--emit-manifest <file>', 'write the disk images\' osbuild manifest (v2) to FILE')
     .addOption(new Option('--engine <engine>', 'who runs the disk manifest: day0\'s stage executor, or osbuild in the builder').choices(['day0', 'osbuild']).default('day0'))
     .addOption(new Option('--ignition-spec-check <mode>', 'refuse configs the image\'s Ignition cannot parse').choices(['on', 'off']).default('on'))
+    .option('--dest-device <path>', 'install ISO: install to this disk automatically, without confirmation (coreos-installer\'s iso customize --dest-device)')
+    .option('--dest-ignition <file>', 'install ISO: Ignition config for the installed system (validated; never logged)')
+    .option('--dest-karg-append <arg>', 'install ISO: kernel argument added to the installed system (repeatable)', collect, [])
+    .option('--dest-karg-delete <arg>', 'install ISO: kernel argument removed from the installed system (repeatable)', collect, [])
+    .option('--dest-console <spec>', 'install ISO: kernel and GRUB console of the installed system, e.g. ttyS0,115200n8 (repeatable)', collect, [])
+    .option('--install-image', 'the ISO carries the config-free metal image(s) for an offline install (implied by --dest-device)')
     .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
     .option('--json', 'print the result as JSON')
     .option('--wait', 'wait for another day0 build holding the output dir, instead of failing at once')
@@ -78,6 +90,7 @@ Examples:
   day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f iso,pxe -o out/
   day0 build oci-archive:my-os.tar -i config.ign -f metal,metal4k,qemu --disk-size 8G -o out/ --check-boot
   day0 build --arch all --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f all -o out/ --check-boot
+  day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -f iso --dest-device /dev/vda --dest-ignition install.ign -o out/ --check-boot
 `);
   cmd.action(async (ref: string, f: BuildFlags) => {
     if (!['true', 'false'].includes(f.tlsVerify)) throw new Day0Error(`--tls-verify takes true or false, not "${f.tlsVerify}"`, { fix: '--tls-verify=false' });
@@ -89,6 +102,11 @@ Examples:
       rootfsFormat: f.rootfsFormat, ignitionAreaSize: f.ignitionAreaSize, liveKargAppend: f.liveKargAppend,
       liveKargDelete: f.liveKargDelete, kargAppend: f.kargAppend, diskSizeMib: f.diskSize ? parseSizeMib(f.diskSize) : undefined,
       rootFs: f.rootFs, emitManifest: f.emitManifest ? resolve(f.emitManifest) : undefined, engine: f.engine, wait: Boolean(f.wait),
+      install: {
+        ...(f.destDevice !== undefined ? { destDevice: f.destDevice } : {}),
+        ...(f.destIgnition !== undefined ? { destIgnition: (await loadIgnition(f.destIgnition)).data } : {}),
+        destKargAppend: f.destKargAppend, destKargDelete: f.destKargDelete, destConsole: f.destConsole, image: Boolean(f.installImage || f.destDevice),
+      },
     };
     // Hold the output dir from the first step to the last report (build, boot checks, build.json rewrite).
     const hold = await OutputDir.open(opts.outDir, { wait: opts.wait, onWait: (pid) => progress.info(`waiting for the day0 build with pid ${pid} to finish …`) });

@@ -22,6 +22,7 @@ export function addCommonCustomizeOptions(cmd: Command): Command {
     .option('--dest-device <path>', 'install to this disk automatically, without confirmation')
     .option('--dest-karg-append <arg>', 'kernel argument to add to the installed system (repeatable)', collect)
     .option('--dest-karg-delete <arg>', 'kernel argument to remove from the installed system (repeatable)', collect)
+    .option('--dest-console <spec>', 'kernel and GRUB console for the installed system, e.g. ttyS0,115200n8 (repeatable)', collect)
     .option('--network-keyfile <path>', 'NetworkManager keyfile for the live (and installed) system (repeatable)', collect)
     .option('--ignition-ca <path>', 'CA certificate (PEM) Ignition trusts for HTTPS fetches (repeatable)', collect)
     .option('--live-ignition <path>', 'Ignition config for the live system (repeatable: merged)', collect);
@@ -36,6 +37,7 @@ export function commonCustomizeOptions(o: CommonCustomizeFlags): CommonCustomize
     ...(o.destDevice ? { destDevice: o.destDevice } : {}),
     destKargAppend: o.destKargAppend ?? [],
     destKargDelete: o.destKargDelete ?? [],
+    ...(o.destConsole?.length ? { destConsole: o.destConsole } : {}),
     networkKeyfile: o.networkKeyfile ?? [],
     ignitionCa: o.ignitionCa ?? [],
     liveIgnition: o.liveIgnition ?? [],
