@@ -1,14 +1,13 @@
 // Compression formats found in initramfs images: detection by magic, decompression, compression, and finding
 // where one compressed stream ends inside a buffer holding several concatenated ones.
 //
-// gzip runs in-process (node:zlib). xz and zstd run the `xz` / `zstd` programs through execa: the kernel's xz
+// gzip runs in-process (node:zlib). xz and zstd run the `xz` / `zstd` programs (node:child_process): the kernel's xz
 // decoder only accepts the CRC32 check (never CRC64, liblzma's default), which `xz --check=crc32` gives us.
 
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { constants as zlibConstants, createGunzip, gzipSync, inflateRawSync } from 'node:zlib';
-import { execa } from 'execa';
+import { constants as zlibConstants, gzipSync, inflateRawSync } from 'node:zlib';
+import { spawn } from 'node:child_process';
 import { Day0Error, MissingToolError } from '../util/errors.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd';
@@ -192,34 +191,50 @@ function onPath(program: string): boolean {
   return false;
 }
 
-function requireTool(kind: 'xz' | 'zstd'): string {
+export function requireTool(kind: 'xz' | 'zstd'): string {
   const { program, install } = TOOLS[kind];
   if (!onPath(program)) throw new MissingToolError(program, install);
   return program;
 }
 
-async function filter(kind: 'xz' | 'zstd', args: string[], input: Uint8Array, what: string): Promise<Buffer> {
+/**
+ * Run `program` over `input` and collect its output (bounded by MAX_DECOMPRESSED). node:child_process, not
+ * execa: this is on the path of quick commands (`iso ignition show|embed`), and importing execa alone costs
+ * about as much as Node's own start-up.
+ */
+function filter(kind: 'xz' | 'zstd', args: string[], input: Uint8Array, what: string): Promise<Buffer> {
   const program = requireTool(kind);
-  const result = await execa(program, args, {
-    input,
-    encoding: 'buffer',
-    maxBuffer: MAX_DECOMPRESSED,
-    reject: false,
-    stripFinalNewline: false,
-  });
-  if (result.failed) {
-    if ((result as { code?: string }).code === 'ENOENT') throw new MissingToolError(program, TOOLS[kind].install);
-    if (result.isMaxBuffer) {
-      throw new Day0Error(`${what}: output larger than ${MAX_DECOMPRESSED} bytes`, {
-        fix: 'this is not an Ignition/initramfs archive of a sane size; check the input file',
-      });
-    }
-    const detail = Buffer.from(result.stderr as Uint8Array).toString('utf8').trim().split('\n')[0] ?? '';
-    throw new Day0Error(`${what}: ${program} failed${detail ? `: ${detail}` : ` (exit ${result.exitCode})`}`, {
-      fix: 'the data is damaged or truncated; recreate it',
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let failed: Error | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      failed ??= e.code === 'ENOENT' ? new MissingToolError(program, TOOLS[kind].install) : e;
     });
-  }
-  return Buffer.from(result.stdout as Uint8Array);
+    child.stdout.on('data', (b: Buffer) => {
+      size += b.length;
+      if (size > MAX_DECOMPRESSED) {
+        failed ??= new Day0Error(`${what}: output larger than ${MAX_DECOMPRESSED} bytes`, {
+          fix: 'this is not an Ignition/initramfs archive of a sane size; check the input file',
+        });
+        child.kill();
+      } else out.push(b);
+    });
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // The program may stop reading early (bad data): its exit status says why, not the broken pipe.
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => {
+      if (failed) return reject(failed);
+      if (code === 0) return resolve(Buffer.concat(out));
+      const detail = Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? '';
+      reject(new Day0Error(`${what}: ${program} failed${detail ? `: ${detail}` : ` (exit ${code})`}`, {
+        fix: 'the data is damaged or truncated; recreate it',
+      }));
+    });
+    child.stdin.end(input);
+  });
 }
 
 /** Decompress a whole buffer (several concatenated gzip members / xz streams / zstd frames are fine). */
@@ -240,16 +255,6 @@ export async function decompress(buf: Uint8Array, kind: Compression): Promise<Bu
     case 'zstd':
       return filter('zstd', ['--decompress', '--stdout', '--quiet'], buf, 'zstd decompression');
   }
-}
-
-/**
- * A streaming decompressor: write compressed bytes in, read decompressed bytes out. Memory use is bounded by
- * the stream buffers, whatever the size of the data.
- */
-export function decompressStream(kind: Compression): Duplex {
-  if (kind === 'gzip') return createGunzip();
-  const args = kind === 'xz' ? ['--decompress', '--stdout'] : ['--decompress', '--stdout', '--quiet'];
-  return execa(requireTool(kind), args, { encoding: 'buffer', buffer: false }).duplex();
 }
 
 /**

@@ -4,7 +4,8 @@
 // both engines and podman agree on the tree they see. A layer's root entry, when present, is its first entry.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { detectCompression, decompressStream } from '../formats/compress.js';
+import { detectCompression } from '../formats/compress.js';
+import { decompressStream } from '../formats/compress-stream.js';
 import type { LayerInfo } from './types.js';
 
 /** Root mode containers-storage gives a tree whose layers never set it. */
