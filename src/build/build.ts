@@ -19,7 +19,7 @@ import { FORMATS, supportedDiskFormats } from '../manifest/disk.js';
 import { planLayout } from '../manifest/layout.js';
 import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { Profile } from '../profiles/schema.js';
-import { buildInstallImages, checkImageInstaller, INSTALL_MANIFEST_PATH, installManifest, checkInstallOptions, installLiveConfig, installRecord, installRequested, type InstallImage, type InstallOptions } from './install.js';
+import { buildInstallImages, checkImageInstaller, INSTALL_MANIFEST_PATH, installManifest, pxeInstallKargs, pxeInstallLiveConfig, pxeInstallNames, checkInstallOptions, installLiveConfig, installRecord, installRequested, type InstallImage, type InstallOptions } from './install.js';
 import { join } from 'node:path';
 
 export const LIVE_FORMATS = ['pxe', 'iso'] as const;
@@ -229,13 +229,19 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
   const name = o.name ?? defaultName(o.ref);
   const artifacts: Artifact[] = [];
   const live = { pxe: o.formats.includes('pxe'), iso: o.formats.includes('iso') };
-  // Install ISO: the image's installer is checked before anything is built; the install images come first.
-  const install = installRequested(o.install) && live.iso ? o.install : undefined;
+  // Install media: the image's installer is checked before anything is built; the install images come first.
+  const wanted = installRequested(o.install) ? o.install : undefined;
+  const install = wanted && live.iso ? wanted : undefined;
+  const pxeInstall = wanted?.pxeUrl && wanted.destDevice && live.pxe ? wanted : undefined;
+  if (wanted?.destDevice && live.pxe && !pxeInstall) progress.info('the PXE media stay live (no install): a PXE install needs --pxe-url, where the PXE artifacts will be served');
   let installImages: InstallImage[] = [];
-  if (install) {
-    await checkImageInstaller(img, o.ref, install);
-    installImages = await buildInstallImages(ctx, img, { name, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend, rootFs: o.rootFs, tlsVerify: o.tlsVerify, engine: o.engine }, join(out.staging, 'install'), progress);
+  if (install || pxeInstall) {
+    await checkImageInstaller(img, o.ref, (install ?? pxeInstall)!);
+    installImages = await buildInstallImages(ctx, img, {
+      name, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend, rootFs: o.rootFs, tlsVerify: o.tlsVerify, engine: o.engine, only512: !install,
+    }, join(out.staging, 'install'), progress);
   }
+  const pxeNames = pxeInstallNames(name, ctx.profile.arch);
   if (live.pxe || live.iso) {
     artifacts.push(...(await buildLive(ctx, img, {
       formats: live, name, ignition: ign?.data, rootfsFormat: o.rootfsFormat, ignitionAreaSize: o.ignitionAreaSize,
@@ -244,6 +250,14 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
         isoIgnition: installLiveConfig(ign?.data, install),
         isoFiles: Object.fromEntries(installImages.map((x) => [x.isoPath, x.file])),
         isoTexts: { [INSTALL_MANIFEST_PATH]: `${JSON.stringify(installManifest(img.image.digest, installImages), null, 2)}\n` },
+      } : {}),
+      ...(pxeInstall ? {
+        pxeIgnition: pxeInstallLiveConfig(ign?.data, pxeInstall),
+        pxeKargs: pxeInstallKargs(pxeInstall, pxeNames),
+        pxeFiles: [
+          { kind: 'pxe-install-image', file: installImages.find((x) => x.sectorSize === 512)!.file, name: pxeNames.image, secret: false },
+          ...(pxeInstall.destIgnition ? [{ kind: 'pxe-install-ignition', data: pxeInstall.destIgnition, name: pxeNames.ignition, secret: true }] : []),
+        ],
       } : {}),
     }, out, progress)));
   }
@@ -260,6 +274,7 @@ async function buildArch(ctx: Context, all: BuildOptions, ign: LoadedIgnition | 
   }
   const record = buildRecord(ctx, o, img, name, artifacts, ign?.version, await toolVersions(ctx));
   if (install) record.install = installRecord(img.image.digest, installImages, install, Boolean(ign));
+  if (pxeInstall) record.pxeInstall = { destDevice: pxeInstall.destDevice, kargs: pxeInstallKargs(pxeInstall, pxeNames), image: { digest: img.image.digest, ...installManifest(img.image.digest, installImages.filter((x) => x.sectorSize === 512)).images[0], path: pxeNames.image }, dest: pxeInstall.destIgnition ? `${pxeNames.ignition} (coreos.inst.ignition_url); the installer writes it to ignition/config.ign on the target's boot partition` : null };
   return { outDir: o.outDir, image: img, artifacts, warnings, record, ...(ign ? { ignition: ign.data } : {}) };
 }
 

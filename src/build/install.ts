@@ -55,6 +55,38 @@ export interface InstallOptions {
   destConsole: string[];
   /** Carry the install image even without --dest-device (an ISO that installs by hand, offline). */
   image: boolean;
+  /**
+   * PXE install: where the PXE artifacts will be served (http(s) URL of their directory). The PXE configs then
+   * carry coreos.inst.install_dev=, coreos.inst.image_url= and coreos.inst.ignition_url= pointing there.
+   */
+  pxeUrl?: string;
+}
+
+/** The PXE install artifacts' names (beside the other PXE artifacts). */
+export const pxeInstallNames = (name: string, arch: string) => ({
+  image: `${name}-install-metal.${arch}.raw.gz`,
+  ignition: `${name}-install.${arch}.ign`,
+});
+
+/** coreos.inst.* kernel arguments for a PXE install (coreos-installer's names). */
+export function pxeInstallKargs(i: InstallOptions, names: { image: string; ignition: string }): string[] {
+  const base = i.pxeUrl!.replace(/\/*$/, '/');
+  return [
+    `coreos.inst.install_dev=${i.destDevice!}`,
+    `coreos.inst.image_url=${base}${names.image}`,
+    ...(i.destIgnition ? [`coreos.inst.ignition_url=${base}${names.ignition}`] : []),
+    // day0 does not sign images: coreos-installer verifies a signature unless told not to.
+    'coreos.inst.insecure',
+  ];
+}
+
+/**
+ * The PXE live config of a PXE install: coreos.inst.* arguments carry no kernel-argument or console settings, so
+ * those go in an installer config file (no dest-device: the argument names it), merged with the -i config.
+ */
+export function pxeInstallLiveConfig(live: Buffer | undefined, i: InstallOptions): Buffer | undefined {
+  if (!i.destKargAppend.length && !i.destKargDelete.length && !i.destConsole.length) return live;
+  return buildLiveIgnition({ ...installLiveInputs(live, i), destConfigs: [] as LiveConfigInputs['destConfigs'], destDevice: undefined } as LiveConfigInputs);
 }
 
 export const installRequested = (i: InstallOptions | undefined): i is InstallOptions =>
@@ -62,8 +94,8 @@ export const installRequested = (i: InstallOptions | undefined): i is InstallOpt
 
 /** Checks that need no image: the ISO is built, the options make sense. */
 export function checkInstallOptions(formats: readonly string[], i: InstallOptions): void {
-  if (!formats.includes('iso')) {
-    throw new Day0Error('--dest-* and --install-image make install ISOs, and no ISO is built', { fix: 'add iso to --format (e.g. -f iso,pxe)' });
+  if (!formats.includes('iso') && !(i.pxeUrl && formats.includes('pxe'))) {
+    throw new Day0Error('--dest-* and --install-image make install ISOs (or, with --pxe-url, PXE media that install), and neither is built', { fix: 'add iso to --format (e.g. -f iso,pxe), or pxe with --pxe-url' });
   }
   if (i.destDevice !== undefined && !/^\/dev\/[A-Za-z0-9._\-/:]+$/.test(i.destDevice)) {
     throw new Day0Error(`--dest-device ${JSON.stringify(i.destDevice)} is not a device path`, { fix: 'give the target disk as the installed machine sees it, e.g. /dev/vda or /dev/disk/by-id/…' });
@@ -75,6 +107,10 @@ export function checkInstallOptions(formats: readonly string[], i: InstallOption
   }
   for (const k of [...i.destKargAppend, ...i.destKargDelete]) {
     if (!k || /\s/.test(k)) throw new Day0Error(`kernel argument ${JSON.stringify(k)} is empty or contains whitespace`, { fix: 'pass one kernel argument per --dest-karg-append/--dest-karg-delete' });
+  }
+  if (i.pxeUrl !== undefined) {
+    if (!/^https?:\/\/[^\s]+$/.test(i.pxeUrl)) throw new Day0Error(`--pxe-url ${JSON.stringify(i.pxeUrl)} is not an http(s) URL`, { fix: 'give the URL of the directory the PXE artifacts will be served from, e.g. http://10.0.0.1/day0/x86_64/' });
+    if (!formats.includes('pxe') || !i.destDevice) throw new Day0Error('--pxe-url makes PXE media that install, which needs -f pxe and --dest-device', { fix: 'add pxe to --format and give --dest-device' });
   }
   for (const c of i.destConsole) {
     if (!/^[A-Za-z][A-Za-z0-9]*[0-9](,[0-9]+([noe][5-8])?)?$/.test(c)) throw new Day0Error(`--dest-console ${JSON.stringify(c)} is not a console spec`, { fix: 'give a kernel console, e.g. ttyS0,115200n8 or tty0' });
@@ -132,8 +168,8 @@ export interface InstallImage {
 }
 
 /** Build the config-free metal image(s) and gzip them, in `dir` (staging). Streams: no image is held in memory. */
-export async function buildInstallImages(ctx: Context, img: BootableImage, o: { name: string; diskSizeMib?: number; kargAppend: string[]; rootFs: 'xfs' | 'ext4'; tlsVerify: boolean; engine: 'day0' | 'osbuild' }, dir: string, progress: Progress): Promise<InstallImage[]> {
-  const sizes = installSectorSizes(ctx.profile);
+export async function buildInstallImages(ctx: Context, img: BootableImage, o: { name: string; diskSizeMib?: number; kargAppend: string[]; rootFs: 'xfs' | 'ext4'; tlsVerify: boolean; engine: 'day0' | 'osbuild'; only512?: boolean }, dir: string, progress: Progress): Promise<InstallImage[]> {
+  const sizes = o.only512 ? [512] : installSectorSizes(ctx.profile);
   const formats: DiskFormat[] = sizes.map((s) => (s === 4096 ? 'metal4k' : 'metal'));
   const made = await progress.step(`install image${formats.length > 1 ? 's' : ''} (${formats.join(', ')}, no config)`, () => buildDiskImages(ctx, img, {
     formats, name: `${o.name}-install`, diskSizeMib: o.diskSizeMib, kargAppend: o.kargAppend, rootFs: o.rootFs,

@@ -1,7 +1,7 @@
 // Live media from a bootable image: PXE artifacts and the hybrid ISO. The root filesystem image and rootfs.img
 // are made once and shared by both.
 import { constants } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { BootableImage } from '../image/types.js';
@@ -32,6 +32,12 @@ export interface LiveOptions {
   isoFiles?: Record<string, string>;
   /** Extra text files in the ISO, ISO path → content. */
   isoTexts?: Record<string, string>;
+  /** The PXE Ignition initrd's config when it differs from `ignition` (a PXE install's installer settings). */
+  pxeIgnition?: Buffer;
+  /** Kernel arguments added to the PXE configs (a PXE install's coreos.inst.*). */
+  pxeKargs?: string[];
+  /** Further PXE artifacts (a PXE install's image and destination config), published beside the others. */
+  pxeFiles?: ({ kind: string; name: string; secret: boolean } & ({ file: string } | { data: Buffer }))[];
 }
 
 export function isoName(name: string, arch: string): string {
@@ -70,17 +76,24 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
   }
 
   if (o.formats.pxe) {
-    const kargs = liveKargs(p, { append: o.liveKargAppend, delete: o.liveKargDelete });
+    const kargs = [liveKargs(p, { append: o.liveKargAppend, delete: o.liveKargDelete }), ...(o.pxeKargs ?? [])].join(' ');
+    const pxeConfig = o.pxeIgnition ?? o.ignition;
+    const pxeIgnitionImg = pxeConfig === o.ignition ? ignitionImg : pxeConfig ? await packIgnitionInitrd(pxeConfig, { compression: 'xz' }) : undefined;
     // Copies (reflinked where the filesystem can), never hard links: a published file must not share an inode
     // with the image cache.
     await copyFile(img.kernel.vmlinuz, s(names.kernel), constants.COPYFILE_FICLONE);
     await copyFile(img.kernel.initramfs, s(names.initramfs), constants.COPYFILE_FICLONE);
-    if (ignitionImg) await writeText(s(names.ignition), ignitionImg, 0o600);
-    for (const [f, text] of pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(ignitionImg) })) await writeText(s(f), text);
+    if (pxeIgnitionImg) await writeText(s(names.ignition), pxeIgnitionImg, 0o600);
+    for (const [f, text] of pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(pxeIgnitionImg) })) await writeText(s(f), text);
     artifacts.push(await out.publish('pxe-kernel', s(names.kernel), arch));
     artifacts.push(await out.publish('pxe-initramfs', s(names.initramfs), arch));
     artifacts.push(await out.publish('pxe-rootfs', s(names.rootfs), arch));
-    if (ignitionImg) artifacts.push(await out.publish('pxe-ignition', s(names.ignition), arch));
+    if (pxeIgnitionImg) artifacts.push(await out.publish('pxe-ignition', s(names.ignition), arch));
+    for (const f of o.pxeFiles ?? []) {
+      if ('file' in f) await rename(f.file, s(f.name));
+      else await writeText(s(f.name), f.data, 0o600);
+      artifacts.push(await out.publish(f.kind, s(f.name), arch, { secret: f.secret }));
+    }
     artifacts.push(await out.publish('pxe-ipxe', s(names.ipxe), arch));
     artifacts.push(await out.publish('pxe-pxelinux', s(names.pxelinux), arch));
     artifacts.push(await out.publish('pxe-grub', s(names.grub), arch));

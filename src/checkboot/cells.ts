@@ -6,12 +6,14 @@ import type { Profile } from '../profiles/schema.js';
 import type { Firmware } from '../qemu/args.js';
 import { Day0Error } from '../util/errors.js';
 
-export type CellKind = 'iso' | 'pxe-direct' | 'pxe-net' | 'metal' | 'metal4k' | 'qemu' | 'iso-install' | 'metal4k-install';
+export type CellKind = 'iso' | 'pxe-direct' | 'pxe-net' | 'metal' | 'metal4k' | 'qemu' | 'iso-install' | 'metal4k-install' | 'pxe-install';
 
 /** What an install ISO installs (read from it before planning: src/checkboot/install.ts). */
 export interface InstallFacts {
   destDevice: string;
   images: { sectorSize: 512 | 4096; bytes: number }[];
+  /** A PXE install: the image and destination config its coreos.inst.* URLs name, as files beside the kernel. */
+  pxe?: { imageFile: string; ignitionFile?: string };
 }
 
 export interface PxeSet {
@@ -33,7 +35,7 @@ export interface Cell {
   artifact: string;
   pxe?: PxeSet;
   /** Install cells: the blank target disk's sector size and size, and the device the ISO installs to. */
-  install?: { sectorSize: 512 | 4096; targetBytes: number; destDevice: string };
+  install?: { sectorSize: 512 | 4096; targetBytes: number; destDevice: string; pxe?: { imageFile: string; ignitionFile?: string } };
 }
 
 export interface Skipped {
@@ -96,6 +98,14 @@ export function cellsFor(path: string, p: Profile, firmware: string | undefined,
     for (const [k, file] of extra) if (exists(join(dir, file))) pxe[k] = join(dir, file);
     const cells: Cell[] = [];
     const direct = first(modes)[0];
+    const inst = installOf(path);
+    if (inst?.pxe) {
+      // A PXE set that installs (coreos.inst.* arguments): booted directly with a blank target, then the target.
+      if (!p.qemu.install_target) return { cells: [], skipped: [{ artifact: path, reason: `PXE install: ${arch} has no install boot check (its profile names no qemu.install_target)` }] };
+      const img = inst.images[0]!;
+      if (direct) cells.push({ id: 'pxe-install', arch, kind: 'pxe-install', firmware: direct.name, artifact: path, pxe, install: { sectorSize: img.sectorSize, targetBytes: img.bytes + 1024 * 2 ** 20, destDevice: inst.destDevice, pxe: inst.pxe } });
+      return { cells, skipped: [] };
+    }
     if (direct) cells.push({ id: 'pxe-direct', arch, kind: 'pxe-direct', firmware: direct.name, artifact: path, pxe });
     const net = modes.find((x) => x.netboot) ?? (firmware ? undefined : netbootMode(p));
     if (net) cells.push({ id: 'pxe-net', arch, kind: 'pxe-net', firmware: net.name, artifact: path, pxe });

@@ -111,3 +111,59 @@ export async function blankDisk(path: string, bytes: number): Promise<void> {
     await fh.close();
   }
 }
+
+/** The disk size a raw image makes (its GPT's alternate header is the last sector), read from the start of a gzip file. */
+export async function gzImageBytes(path: string): Promise<number> {
+  const { createReadStream } = await import('node:fs');
+  const { createGunzip } = await import('node:zlib');
+  const head = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const src = createReadStream(path);
+    const gz = createGunzip();
+    gz.on('data', (b: Buffer) => {
+      chunks.push(b);
+      n += b.length;
+      if (n >= 2 * 4096) { src.destroy(); gz.destroy(); resolve(Buffer.concat(chunks)); }
+    });
+    gz.on('error', (e) => (n >= 2 * 4096 ? undefined : reject(e)));
+    gz.on('end', () => resolve(Buffer.concat(chunks)));
+    src.on('error', reject);
+    src.pipe(gz);
+  });
+  for (const ss of [512, 4096]) {
+    if (head.length >= ss + 92 && head.toString('latin1', ss, ss + 8) === 'EFI PART') return (Number(head.readBigUInt64LE(ss + 32)) + 1) * ss;
+  }
+  throw new Day0Error(`${path} is not a gzip-compressed GPT disk image`, { fix: 'use the install image day0 build published beside the PXE artifacts' });
+}
+
+/** A PXE install's facts from its iPXE script: coreos.inst.* arguments and the files they name, beside the script. */
+export interface PxeInstallFacts {
+  destDevice: string;
+  /** The install image and the destination config, as files beside the PXE artifacts (basenames of the URLs). */
+  imageFile: string;
+  ignitionFile?: string;
+  imageBytes: number;
+}
+
+export function coreosInstKargs(kargs: string): { installDev?: string; imageUrl?: string; ignitionUrl?: string } {
+  const get = (k: string) => kargs.split(/\s+/).find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
+  const installDev = get('coreos.inst.install_dev');
+  const imageUrl = get('coreos.inst.image_url');
+  const ignitionUrl = get('coreos.inst.ignition_url');
+  return { ...(installDev ? { installDev } : {}), ...(imageUrl ? { imageUrl } : {}), ...(ignitionUrl && ignitionUrl !== 'skip' ? { ignitionUrl } : {}) };
+}
+
+/**
+ * A PXE live config for the check: the live marker, and an installer config file with the TCG kernel arguments for
+ * the installed system (coreos.inst.* arguments have no key for them). Pure.
+ */
+export function pxeInstallCheckConfig(live: Buffer | undefined, withLiveCheck: (cfg: Buffer | undefined) => Buffer, destKargs: readonly string[]): Buffer {
+  if (!destKargs.length) return withLiveCheck(live);
+  const cfg = live ? JSON.parse(live.toString('utf8')) as LiveConfig : { ignition: { version: '3.3.0' } } as LiveConfig;
+  const files = cfg.storage?.files ?? [];
+  const extra = ['# day0 check-boot: the boot check\'s additions', 'append-karg:', ...destKargs.map((k) => `  - ${JSON.stringify(k)}`)];
+  files.push(inline(CHECK_INSTALLER_CONFIG_PATH, Buffer.from(`${extra.join('\n')}\n`)));
+  cfg.storage = { ...(cfg.storage ?? {}), files };
+  return withLiveCheck(Buffer.from(JSON.stringify(cfg)));
+}

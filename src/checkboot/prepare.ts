@@ -204,6 +204,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
     }
     case 'iso-install':
     case 'metal4k-install':
+    case 'pxe-install':
       throw new Error('install cells are prepared by checkInstallCell (src/checkboot/run.ts)');
     case 'qemu': {
       const overlay = join(work, 'overlay.qcow2');

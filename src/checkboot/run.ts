@@ -2,9 +2,9 @@
 // media may be of several platforms: each artifact's arch comes from its name, its profile says how to boot it.
 import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism, freemem, totalmem } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Executor } from '../executor/types.js';
 import { liveKargs } from '../media/kargs.js';
 import { primaryConsole } from '../profiles/console.js';
@@ -14,7 +14,12 @@ import type { Profile } from '../profiles/schema.js';
 import { probeAccel, type AccelProbe } from '../qemu/accel.js';
 import { bootAndWatch, type BootOutcome } from '../qemu/runner.js';
 import { embedIgnition, modifyKargs, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
-import { blankDisk, INSTALL_COMPLETE, installCheckConfig, readInstallIso } from './install.js';
+import { blankDisk, coreosInstKargs, gzImageBytes, INSTALL_COMPLETE, installCheckConfig, pxeInstallCheckConfig, readInstallIso } from './install.js';
+import { appendKargs, concatInitrds, kargsFromIpxe } from './prepare.js';
+import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
+import { serveFiles } from './http.js';
+import type { Bind } from '../executor/types.js';
+import type { BootMedium } from '../qemu/args.js';
 import type { InstallFacts } from './cells.js';
 import { Day0Error } from '../util/errors.js';
 import { makeTempDir } from '../util/tmp.js';
@@ -96,6 +101,21 @@ export async function checkBoot(exec: Executor, o: CheckOptions): Promise<CheckR
   for (const a of o.artifacts.filter((x) => x.endsWith('.iso'))) {
     const facts = await readInstallIso(a);
     if (facts) installs.set(a, facts);
+  }
+  // PXE sets that install: their iPXE script carries coreos.inst.install_dev= (and the URLs of files beside it).
+  for (const a of o.artifacts) {
+    const m = /^(.*)-live-kernel\.([^.]+)$/.exec(basename(a));
+    const script = m ? join(dirname(a), `${m[1]}-live.${m[2]}.ipxe`) : undefined;
+    if (!script || !existsSync(script)) continue;
+    const k = coreosInstKargs(kargsFromIpxe(await readFile(script, 'utf8')) ?? '');
+    if (!k.installDev) continue;
+    if (!k.imageUrl) throw new Day0Error(`${basename(script)} installs to ${k.installDev} but names no coreos.inst.image_url`, { fix: 'make PXE install media with day0 build --dest-device … --pxe-url …' });
+    const imageFile = join(dirname(a), basename(k.imageUrl));
+    const ignitionFile = k.ignitionUrl ? join(dirname(a), basename(k.ignitionUrl)) : undefined;
+    for (const f of [imageFile, ...(ignitionFile ? [ignitionFile] : [])]) {
+      if (!existsSync(f)) throw new Day0Error(`the PXE install's ${basename(f)} is not beside ${basename(a)}`, { fix: 'keep the PXE artifacts of one build together in one directory' });
+    }
+    installs.set(a, { destDevice: k.installDev, images: [{ sectorSize: 512, bytes: await gzImageBytes(imageFile) }], pxe: { imageFile, ...(ignitionFile ? { ignitionFile } : {}) } });
   }
   const { cells, skipped } = planCells(o.artifacts, (p) => profiles.get(p)!, o.firmware, existsSync, (p) => installs.get(p));
   const byArch = new Map<string, Profile>([...profiles.values()].map((p) => [p.arch, p]));
@@ -192,23 +212,45 @@ async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o:
     return r;
   };
   try {
-    const iso = join(work.path, basename(cell.artifact));
     const target = join(work.path, 'target.raw');
     let kargsAdded: string[] = [];
+    let phase1: { medium: BootMedium; binds: Bind[]; network?: 'host'; dispose?: () => Promise<void> };
     try {
       if (inst.destDevice !== profile.qemu.install_target) {
-        throw new Day0Error(`the ISO installs to ${inst.destDevice}, but the boot check's target disk shows up as ${profile.qemu.install_target} in the guest`, {
-          fix: `build the ISO with --dest-device ${profile.qemu.install_target} to boot-check it`,
+        throw new Day0Error(`the medium installs to ${inst.destDevice}, but the boot check's target disk shows up as ${profile.qemu.install_target} in the guest`, {
+          fix: `build it with --dest-device ${profile.qemu.install_target} to boot-check it`,
         });
       }
-      await copyFile(cell.artifact, iso, constants.COPYFILE_FICLONE);
-      const cfg = installCheckConfig(await showIgnition(iso),
-        (user) => configWithCheck(user, destMarker, o.expect, consoleDevice),
-        (live) => configWithCheck(live, liveMarker, { files: [], units: [] }, consoleDevice), extra);
-      await embedIgnition(iso, cfg, { force: true });
-      if (extra.length && (await readIsoEmbedInfo(iso)).kargs) {
-        await modifyKargs(iso, { append: extra });
+      const liveCheck = (live: Buffer | undefined) => configWithCheck(live, liveMarker, { files: [], units: [] }, consoleDevice);
+      const destCheck = (user: Buffer | undefined) => configWithCheck(user, destMarker, o.expect, consoleDevice);
+      if (cell.kind === 'pxe-install') {
+        // Direct kernel boot with the PXE set's arguments; the install image and the destination config (with the
+        // check) are served by day0 at QEMU's host address, where the coreos.inst.* URLs are pointed.
+        const pxe = cell.pxe!;
+        const ip = inst.pxe!;
+        const liveUser = pxe.ignition ? await unpackIgnitionInitrd(await readFile(pxe.ignition)) : undefined;
+        const ign = join(work.path, 'check-live-ignition.img');
+        await writeFile(ign, await packIgnitionInitrd(pxeInstallCheckConfig(liveUser, liveCheck, extra), { compression: 'xz' }), { mode: 0o600 });
+        const initrd = join(work.path, 'initrd.img');
+        await concatInitrds([pxe.initramfs, pxe.rootfs, ign], initrd);
+        const dest = join(work.path, 'dest.ign');
+        await writeFile(dest, destCheck(ip.ignitionFile ? await readFile(ip.ignitionFile) : undefined), { mode: 0o600 });
+        const server = await serveFiles(new Map([['install.raw.gz', ip.imageFile], ['dest.ign', dest]]));
+        const url = `http://10.0.2.2:${server.port}`;
+        const shipped = (pxe.ipxe && kargsFromIpxe(await readFile(pxe.ipxe, 'utf8'))) || '';
+        const kargs = shipped.split(/\s+/).filter((a) => a && !/^coreos\.inst\.(image_url|ignition_url)=/.test(a));
+        kargs.push(`coreos.inst.image_url=${url}/install.raw.gz`, `coreos.inst.ignition_url=${url}/dest.ign`);
+        phase1 = { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append: appendKargs(kargs.join(' '), extra) }, binds: [{ path: pxe.kernel, readonly: true }], network: 'host', dispose: () => server.close() };
         kargsAdded = [...extra];
+      } else {
+        const iso = join(work.path, basename(cell.artifact));
+        await copyFile(cell.artifact, iso, constants.COPYFILE_FICLONE);
+        await embedIgnition(iso, installCheckConfig(await showIgnition(iso), destCheck, liveCheck, extra), { force: true });
+        if (extra.length && (await readIsoEmbedInfo(iso)).kargs) {
+          await modifyKargs(iso, { append: extra });
+          kargsAdded = [...extra];
+        }
+        phase1 = { medium: { kind: 'iso', path: iso }, binds: [] };
       }
       await blankDisk(target, inst.targetBytes);
     } catch (err) {
@@ -232,8 +274,9 @@ async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o:
     o.status?.cellStart(key, info);
     const t1 = new PhaseTracker({ marker: INSTALL_COMPLETE });
     const s1 = Date.now();
-    const r1 = await bootAndWatch(exec, { profile, medium: { kind: 'iso', path: iso }, firmware: cell.firmware, accel, targetDisk: { path: target, sectorSize: inst.sectorSize } },
-      watch(INSTALL_COMPLETE, t1, s1, { capture: { live: new RegExp(liveMarker.ok) } }));
+    const r1 = await bootAndWatch(exec, { profile, medium: phase1.medium, firmware: cell.firmware, accel, targetDisk: { path: target, sectorSize: inst.sectorSize } },
+      watch(INSTALL_COMPLETE, t1, s1, { capture: { live: new RegExp(liveMarker.ok) }, binds: phase1.binds, ...(phase1.network ? { network: phase1.network } : {}) }))
+      .finally(() => phase1.dispose?.());
     t1.tick(r1.seconds);
     const installLog = await keep(r1.consoleLog, '-install');
     const install = { seconds: r1.seconds, consoleLog: installLog, phases: t1.phases(), liveMarker: Boolean(r1.matched.live) };

@@ -25,29 +25,31 @@ describe('day0 build -f iso --dest-device /dev/vda --dest-ignition … --check-b
   const iso = join(out, 'x86_64', 'demo-layered-live.x86_64.iso');
 
   beforeAll(() => {
-    res = day0(['build', DEMO, '--tls-verify=false', '-i', join(ROOT, 'hack/demo/config.ign'), '-f', 'iso', '-o', out,
-      '--dest-device', '/dev/vda', '--dest-ignition', join(ROOT, 'hack/demo/install.ign'), '--check-boot', '--progress', 'plain',
+    res = day0(['build', DEMO, '--tls-verify=false', '-i', join(ROOT, 'hack/demo/config.ign'), '-f', 'iso,pxe', '-o', out,
+      '--dest-device', '/dev/vda', '--dest-ignition', join(ROOT, 'hack/demo/install.ign'), '--pxe-url', 'http://192.0.2.1/x86_64/',
+      '--check-boot', '--progress', 'plain',
       '--expect-file', '/etc/ipsec.d/my-host-to-host.conf', '--expect-unit', 'hello-day0.service']);
     build = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as typeof build;
     results = build.checkBoot.results;
   }, 60 * 60_000);
 
-  it('passes the install cells: the ISO under BIOS and UEFI onto a 512-byte disk, and onto a 4k disk', () => {
+  it('passes the install cells: the ISO under BIOS and UEFI onto a 512-byte disk, onto a 4k disk, and the PXE set', () => {
     for (const r of results) if (r.verdict !== 'pass') console.error(r.medium, r.reason, r.lastLines?.join('\n'));
     expect(Object.fromEntries(results.map((r) => [r.medium, r.verdict]))).toEqual({
-      'iso-install-bios': 'pass', 'iso-install-uefi': 'pass', 'metal4k-install': 'pass',
+      'iso-install-bios': 'pass', 'iso-install-uefi': 'pass', 'metal4k-install': 'pass', 'pxe-install': 'pass',
     });
     for (const r of results) expect(r.install, r.medium).toBeDefined();
-    expect(results.map((r) => (r as { firmware?: string }).firmware)).toEqual(['bios', 'uefi', 'uefi']);
+    expect(results.map((r) => (r as { firmware?: string }).firmware)).toEqual(['bios', 'uefi', 'uefi', 'bios']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('3/3 media booted with Ignition applied');
+    expect(res.stdout).toContain('4/4 media booted with Ignition applied');
   });
 
   it('the live boot ran the installer with the live config applied; the target then booted alone with the destination config', () => {
     for (const r of results) {
       const live = readFileSync(r.install!.consoleLog, 'utf8');
       expect(r.install!.liveMarker, r.medium).toBe(true);
-      expect(live, r.medium).toContain('reading /etc/coreos/installer.d/0001-day0.yaml');
+      // ISO: the installer config in the live config; PXE: the coreos.inst.* arguments.
+      expect(live, r.medium).toContain(r.medium === 'pxe-install' ? 'coreos.inst.install_dev=/dev/vda' : 'reading /etc/coreos/installer.d/0001-day0.yaml');
       expect(live, r.medium).toContain('Install complete.');
       const target = readFileSync(r.consoleLog, 'utf8');
       // The installed system boots from its disk (no live ISO): root by label, the metal platform, first boot.
@@ -60,6 +62,18 @@ describe('day0 build -f iso --dest-device /dev/vda --dest-ignition … --check-b
       expect(target, r.medium).toMatch(/using the Ignition config from the boot partition/);
       expect(target, r.medium).toMatch(/DAY0-BOOT-CHECK [0-9a-f]{16} OK/);
     }
+  });
+
+  it('the PXE configs carry coreos-installer\'s coreos.inst.* arguments pointing under --pxe-url, the files they name beside them', () => {
+    const dir = join(out, 'x86_64');
+    const base = 'http://192.0.2.1/x86_64/';
+    for (const f of ['demo-layered-live.x86_64.ipxe', 'demo-layered-live-pxelinux.x86_64.cfg', 'demo-layered-live-grub.x86_64.cfg']) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text, f).toContain(`coreos.inst.install_dev=/dev/vda coreos.inst.image_url=${base}demo-layered-install-metal.x86_64.raw.gz coreos.inst.ignition_url=${base}demo-layered-install.x86_64.ign coreos.inst.insecure`);
+    }
+    expect(statSync(join(dir, 'demo-layered-install.x86_64.ign')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'demo-layered-install.x86_64.ign'))).toEqual(readFileSync(join(ROOT, 'hack/demo/install.ign')));
+    expect(statSync(join(dir, 'demo-layered-install-metal.x86_64.raw.gz')).size).toBeGreaterThan(50 * 2 ** 20);
   });
 
   it('build.json records the target, the image it installs and where each config goes, never a config', () => {
@@ -106,6 +120,6 @@ describe('an image without an installer', () => {
     expect(a.stderr).toContain('needs --dest-device');
     const b = day0(['build', 'localhost:5000/day0/no-such-image:latest', '--tls-verify=false', '-f', 'metal', '--dest-device', '/dev/vda', '-o', join(work, 'y')]);
     expect(b.code).not.toBe(0);
-    expect(b.stderr).toContain('no ISO is built');
+    expect(b.stderr).toContain('neither is built');
   });
 });

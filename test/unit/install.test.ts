@@ -3,9 +3,9 @@
 // it, and the install cells planned from an install ISO. Pure: no root, no files.
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checkInstallOptions, installLiveConfig, installSectorSizes, type InstallOptions } from '../../src/build/install.js';
+import { checkInstallOptions, installLiveConfig, installSectorSizes, pxeInstallKargs, pxeInstallLiveConfig, pxeInstallNames, type InstallOptions } from '../../src/build/install.js';
 import { cellsFor } from '../../src/checkboot/cells.js';
-import { CHECK_DEST_IGNITION_PATH, CHECK_INSTALLER_CONFIG_PATH, fileData, installCheckConfig, yamlDestDevice } from '../../src/checkboot/install.js';
+import { CHECK_DEST_IGNITION_PATH, CHECK_INSTALLER_CONFIG_PATH, coreosInstKargs, fileData, installCheckConfig, pxeInstallCheckConfig, yamlDestDevice } from '../../src/checkboot/install.js';
 import { DEST_IGNITION_PATH, INSTALLER_CONFIG_PATH, installerConfigYaml } from '../../src/live/customize.js';
 import { mergeConfigs } from '../../src/ignition/merge.js';
 import { EACH_PROFILE, profile } from '../helpers/profiles.js';
@@ -26,7 +26,7 @@ const file = (c: Cfg, path: string) => c.storage?.files?.find((f) => f.path === 
 
 describe('day0 build install options, checked before any work', () => {
   it('need an ISO', () => {
-    expect(thrown(() => checkInstallOptions(['pxe', 'metal'], opts({ destDevice: '/dev/vda' }))).message).toMatch(/no ISO is built/);
+    expect(thrown(() => checkInstallOptions(['pxe', 'metal'], opts({ destDevice: '/dev/vda' }))).message).toMatch(/neither is built/);
     expect(() => checkInstallOptions(['iso'], opts({ destDevice: '/dev/vda' }))).not.toThrow();
   });
   it('need a device path, and --dest-device for the other --dest-* options', () => {
@@ -130,5 +130,55 @@ describe('install cells', () => {
     const r = cellsFor('/o/demo-live.x86_64.iso', p, undefined, () => true, facts([512]));
     expect(r.cells).toEqual([]);
     expect(r.skipped[0]!.reason).toMatch(/no qemu.install_target/);
+  });
+});
+
+describe('PXE install', () => {
+  const names = pxeInstallNames('demo', 'x86_64');
+
+  it('--pxe-url needs an http(s) URL, -f pxe and --dest-device', () => {
+    expect(thrown(() => checkInstallOptions(['pxe'], opts({ destDevice: '/dev/vda', pxeUrl: 'ftp://x/' }))).message).toMatch(/not an http\(s\) URL/);
+    expect(thrown(() => checkInstallOptions(['iso'], opts({ destDevice: '/dev/vda', pxeUrl: 'http://x/' }))).message).toMatch(/needs -f pxe/);
+    expect(() => checkInstallOptions(['pxe'], opts({ destDevice: '/dev/vda', pxeUrl: 'http://x/' }))).not.toThrow();
+    expect(thrown(() => checkInstallOptions(['pxe'], opts({ destDevice: '/dev/vda' }))).message).toMatch(/neither is built/);
+  });
+
+  it('puts coreos-installer\'s coreos.inst.* arguments in the PXE configs, URLs under --pxe-url', () => {
+    const k = pxeInstallKargs(opts({ destDevice: '/dev/vda', destIgnition: Buffer.from('{}'), pxeUrl: 'http://10.0.0.1/x86_64' }), names);
+    expect(k).toEqual([
+      'coreos.inst.install_dev=/dev/vda',
+      'coreos.inst.image_url=http://10.0.0.1/x86_64/demo-install-metal.x86_64.raw.gz',
+      'coreos.inst.ignition_url=http://10.0.0.1/x86_64/demo-install.x86_64.ign',
+      'coreos.inst.insecure',
+    ]);
+    expect(pxeInstallKargs(opts({ destDevice: '/dev/vda', pxeUrl: 'http://h/' }), names).some((a) => a.startsWith('coreos.inst.ignition_url='))).toBe(false);
+    expect(coreosInstKargs(`console=ttyS0 ${k.join(' ')}`)).toEqual({ installDev: '/dev/vda', imageUrl: 'http://10.0.0.1/x86_64/demo-install-metal.x86_64.raw.gz', ignitionUrl: 'http://10.0.0.1/x86_64/demo-install.x86_64.ign' });
+    expect(coreosInstKargs('coreos.inst.install_dev=sda coreos.inst.ignition_url=skip')).toEqual({ installDev: 'sda' });
+  });
+
+  it('kernel-argument and console settings for the installed system go in an installer config of the PXE live config (no dest-device)', () => {
+    expect(pxeInstallLiveConfig(undefined, opts({ destDevice: '/dev/vda', pxeUrl: 'http://h/' }))).toBeUndefined();
+    const c = parse(pxeInstallLiveConfig(undefined, opts({ destDevice: '/dev/vda', pxeUrl: 'http://h/', destKargAppend: ['quiet'], destConsole: ['ttyS0'] })));
+    const yaml = fileData(file(c, INSTALLER_CONFIG_PATH)!).toString();
+    expect(yaml).toContain('append-karg:\n  - "quiet"\n');
+    expect(yaml).toContain('console:\n  - "ttyS0"\n');
+    expect(yaml).not.toContain('dest-device');
+  });
+
+  it('the check adds its TCG args for the installed system as an installer config of the live config', () => {
+    const mark = (cfg: Buffer | undefined) => Buffer.from(JSON.stringify({ ...(cfg ? JSON.parse(cfg.toString()) as object : { ignition: { version: '3.0.0' } }), marked: true }));
+    expect(parse(pxeInstallCheckConfig(undefined, mark, []))).toEqual({ ignition: { version: '3.0.0' }, marked: true });
+    const c = parse(pxeInstallCheckConfig(undefined, mark, ['mitigations=off']));
+    expect(fileData(file(c, CHECK_INSTALLER_CONFIG_PATH)!).toString()).toContain('append-karg:\n  - "mitigations=off"\n');
+    expect((c as unknown as { marked: boolean }).marked).toBe(true);
+  });
+
+  it('a PXE set that installs gets one pxe-install cell instead of pxe-direct and pxe-net', () => {
+    const x86 = profile('x86_64');
+    const pxe = () => ({ destDevice: '/dev/vda', images: [{ sectorSize: 512 as const, bytes: 2 ** 32 }], pxe: { imageFile: '/o/i.raw.gz', ignitionFile: '/o/d.ign' } });
+    const { cells } = cellsFor('/o/demo-live-kernel.x86_64', x86, undefined, () => true, pxe);
+    expect(cells.map((c) => [c.id, c.firmware])).toEqual([['pxe-install', 'bios']]);
+    expect(cells[0]!.install).toMatchObject({ sectorSize: 512, destDevice: '/dev/vda', pxe: { imageFile: '/o/i.raw.gz' } });
+    expect(cellsFor('/o/demo-live-kernel.x86_64', x86, undefined, () => true).cells.map((c) => c.id)).toEqual(['pxe-direct', 'pxe-net']);
   });
 });

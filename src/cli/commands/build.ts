@@ -37,6 +37,7 @@ interface BuildFlags extends Omit<CheckBootFlags, 'ignition' | 'logDir'> {
   destKargDelete: string[];
   destConsole: string[];
   installImage?: boolean;
+  pxeUrl?: string;
   wait?: boolean;
   quiet?: boolean;
   progress: ProgressFlag;
@@ -80,6 +81,7 @@ export function registerBuild(program: Command): void {
     .option('--dest-karg-delete <arg>', 'install ISO: kernel argument removed from the installed system (repeatable)', collect, [])
     .option('--dest-console <spec>', 'install ISO: kernel and GRUB console of the installed system, e.g. ttyS0,115200n8 (repeatable)', collect, [])
     .option('--install-image', 'the ISO carries the config-free metal image(s) for an offline install (implied by --dest-device)')
+    .option('--pxe-url <url>', 'PXE install: where the PXE artifacts will be served; the PXE configs get coreos.inst.install_dev=, coreos.inst.image_url= and coreos.inst.ignition_url= (needs --dest-device)')
     .option('--check-boot', 'boot every medium under QEMU and prove the config applies (exit 1 if any fails)')
     .option('--json', 'print the result as JSON')
     .option('--wait', 'wait for another day0 build holding the output dir, instead of failing at once')
@@ -90,7 +92,8 @@ Examples:
   day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f iso,pxe -o out/
   day0 build oci-archive:my-os.tar -i config.ign -f metal,metal4k,qemu --disk-size 8G -o out/ --check-boot
   day0 build --arch all --tls-verify=false localhost:5000/day0/demo-layered:latest -i config.ign -f all -o out/ --check-boot
-  day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -f iso --dest-device /dev/vda --dest-ignition install.ign -o out/ --check-boot
+  day0 build --tls-verify=false localhost:5000/day0/demo-layered:latest -f iso,pxe --dest-device /dev/vda --dest-ignition install.ign \
+      --pxe-url http://10.0.0.1/x86_64/ -o out/ --check-boot
 `);
   cmd.action(async (ref: string, f: BuildFlags) => {
     if (!['true', 'false'].includes(f.tlsVerify)) throw new Day0Error(`--tls-verify takes true or false, not "${f.tlsVerify}"`, { fix: '--tls-verify=false' });
@@ -106,6 +109,7 @@ Examples:
         ...(f.destDevice !== undefined ? { destDevice: f.destDevice } : {}),
         ...(f.destIgnition !== undefined ? { destIgnition: (await loadIgnition(f.destIgnition)).data } : {}),
         destKargAppend: f.destKargAppend, destKargDelete: f.destKargDelete, destConsole: f.destConsole, image: Boolean(f.installImage || f.destDevice),
+        ...(f.pxeUrl !== undefined ? { pxeUrl: f.pxeUrl } : {}),
       },
     };
     // Hold the output dir from the first step to the last report (build, boot checks, build.json rewrite).
