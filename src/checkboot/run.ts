@@ -215,6 +215,7 @@ async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o:
     const target = join(work.path, 'target.raw');
     let kargsAdded: string[] = [];
     let phase1: { medium: BootMedium; binds: Bind[]; network?: 'host'; dispose?: () => Promise<void> };
+    let stopServer: (() => Promise<void>) | undefined;
     try {
       if (inst.destDevice !== profile.qemu.install_target) {
         throw new Day0Error(`the medium installs to ${inst.destDevice}, but the boot check's target disk shows up as ${profile.qemu.install_target} in the guest`, {
@@ -236,6 +237,7 @@ async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o:
         const dest = join(work.path, 'dest.ign');
         await writeFile(dest, destCheck(ip.ignitionFile ? await readFile(ip.ignitionFile) : undefined), { mode: 0o600 });
         const server = await serveFiles(new Map([['install.raw.gz', ip.imageFile], ['dest.ign', dest]]));
+        stopServer = () => server.close();
         const url = `http://10.0.2.2:${server.port}`;
         const shipped = (pxe.ipxe && kargsFromIpxe(await readFile(pxe.ipxe, 'utf8'))) || '';
         const kargs = shipped.split(/\s+/).filter((a) => a && !/^coreos\.inst\.(image_url|ignition_url)=/.test(a));
@@ -254,6 +256,7 @@ async function checkInstallCell(exec: Executor, profile: Profile, cell: Cell, o:
       }
       await blankDisk(target, inst.targetBytes);
     } catch (err) {
+      await stopServer?.();
       return done({ cell, overheadSeconds: (Date.now() - t0) / 1000, outcome: fail('not-bootable', `cannot prepare the install: ${(err as Error).message}`) });
     }
     const watch = (marker: string, tracker: PhaseTracker, started: number, more: Partial<Parameters<typeof bootAndWatch>[2]> = {}) => ({
