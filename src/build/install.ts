@@ -16,7 +16,6 @@
 // Configs are secrets: never logged; build.json records where each goes, not what it says.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Context } from '../cli/context.js';

@@ -9,9 +9,9 @@
 //   read after the ISO's own 0001-day0.yaml as coreos-installer reads installer.d (in order, lists appended),
 // - the live marker merged into the live config itself.
 import { open, writeFile } from 'node:fs/promises';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { fileHandleSource, Iso9660 } from '../formats/iso9660.js';
-import { DEST_IGNITION_PATH, INSTALLER_CONFIG_PATH } from '../live/customize.js';
+import { dataResource, DEST_IGNITION_PATH, INSTALLER_CONFIG_PATH } from '../live/customize.js';
 import { showIgnition } from '../live/iso-embed.js';
 import { INSTALL_MANIFEST_PATH, type InstallManifest } from '../build/install.js';
 import { Day0Error } from '../util/errors.js';
@@ -42,7 +42,7 @@ export function fileData(f: IgnFile): Buffer {
   return f.contents?.compression === 'gzip' ? gunzipSync(raw) : raw;
 }
 
-const inline = (path: string, data: Buffer): IgnFile => ({ path, mode: 0o600, overwrite: true, contents: { source: `data:;base64,${gzipSync(data).toString('base64')}`, compression: 'gzip' } });
+const inline = (path: string, data: Buffer): IgnFile => ({ path, mode: 0o600, overwrite: true, contents: dataResource(data) });
 
 /** dest-device from an installer config-file YAML that day0 or coreos-installer wrote. */
 export function yamlDestDevice(yaml: string): string | undefined {

@@ -165,7 +165,7 @@ interface Resource {
 }
 
 /** An inline resource: gzip-compressed data: URL, as coreos-installer writes them. */
-function dataResource(data: Buffer): Resource {
+export function dataResource(data: Buffer): Resource {
   return { source: `data:;base64,${gzipSync(data, { level: 9 }).toString('base64')}`, compression: 'gzip' };
 }
 

@@ -193,7 +193,6 @@ function checkInput(input: DiskPlanInput): void {
 const efiModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk === 'grub2-efi');
 /** Modes whose GRUB is a core image written outside any filesystem (BIOS boot partition, PReP partition). */
 const CORE_IMAGE_ROLE = { 'grub2-bios': 'bios-boot', 'grub2-prep': 'prep' } as const;
-const coreImageModes = (p: Profile): NamedBootMode[] => bootModes(p).filter((m) => m.disk in CORE_IMAGE_ROLE);
 
 /** Sources collected while pipelines are built; they end up in the manifest's `sources`. */
 class Sources {
