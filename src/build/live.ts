@@ -1,7 +1,7 @@
 // Live media from a bootable image: PXE artifacts and the hybrid ISO. The root filesystem image and rootfs.img
 // are made once and shared by both.
 import { constants } from 'node:fs';
-import { copyFile, rename } from 'node:fs/promises';
+import { copyFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packIgnitionInitrd } from '../formats/ignition-initrd.js';
 import type { BootableImage } from '../image/types.js';
@@ -64,8 +64,9 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
     await progress.step('live ISO', async () => {
       // coreos/features.json says what this image's live system supports (true only for what it really has).
       const features = featuresJson(await featuresFromRootfs(img.rootfs));
+      const sizes = { kernel: (await stat(img.kernel.vmlinuz)).size, initramfs: (await stat(img.kernel.initramfs)).size };
       const plan = planIso({
-        profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs),
+        profile: p, kernel: img.kernel.vmlinuz, initramfs: img.kernel.initramfs, rootfsCpio: s(names.rootfs), sizes,
         volumeLabel: label, kargs, ignitionAreaSize: o.ignitionAreaSize ?? p.live.ignition_area_size,
         extraFiles: { [ISO_PATHS.features]: features, ...(o.isoTexts ?? {}) }, ...(o.isoFiles ? { hostFiles: o.isoFiles } : {}),
       });
@@ -84,7 +85,8 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
     await copyFile(img.kernel.vmlinuz, s(names.kernel), constants.COPYFILE_FICLONE);
     await copyFile(img.kernel.initramfs, s(names.initramfs), constants.COPYFILE_FICLONE);
     if (pxeIgnitionImg) await writeText(s(names.ignition), pxeIgnitionImg, 0o600);
-    for (const [f, text] of pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(pxeIgnitionImg) })) await writeText(s(f), text);
+    const configs = pxeConfigFiles({ profile: p, names, kargs, withIgnition: Boolean(pxeIgnitionImg) });
+    for (const [, f, text] of configs) await writeText(s(f), text);
     artifacts.push(await out.publish('pxe-kernel', s(names.kernel), arch));
     artifacts.push(await out.publish('pxe-initramfs', s(names.initramfs), arch));
     artifacts.push(await out.publish('pxe-rootfs', s(names.rootfs), arch));
@@ -94,9 +96,7 @@ export async function buildLive(ctx: Context, img: BootableImage, o: LiveOptions
       else await writeText(s(f.name), f.data, 0o600);
       artifacts.push(await out.publish(f.kind, s(f.name), arch, { secret: f.secret }));
     }
-    artifacts.push(await out.publish('pxe-ipxe', s(names.ipxe), arch));
-    artifacts.push(await out.publish('pxe-pxelinux', s(names.pxelinux), arch));
-    artifacts.push(await out.publish('pxe-grub', s(names.grub), arch));
+    for (const [kind, f] of configs) artifacts.push(await out.publish(`pxe-${kind}`, s(f), arch));
   }
   return artifacts;
 }

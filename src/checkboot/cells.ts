@@ -23,6 +23,8 @@ export interface PxeSet {
   ignition?: string;
   ipxe?: string;
   grub?: string;
+  /** IBM Z parmfile (the kernel arguments z/VM or an LPAR boots with). */
+  prm?: string;
 }
 
 export interface Cell {
@@ -94,7 +96,7 @@ export function cellsFor(path: string, p: Profile, firmware: string | undefined,
     for (const need of [pxe.initramfs, pxe.rootfs]) {
       if (!exists(need)) throw new Day0Error(`PXE kernel ${f} has no ${basename(need)} beside it`, { fix: 'keep the PXE artifacts of one build together in one directory' });
     }
-    const extra: [keyof PxeSet, string][] = [['ignition', `${name}-live-ignition.${arch}.img`], ['ipxe', `${name}-live.${arch}.ipxe`], ['grub', `${name}-live-grub.${arch}.cfg`]];
+    const extra: [keyof PxeSet, string][] = [['ignition', `${name}-live-ignition.${arch}.img`], ['ipxe', `${name}-live.${arch}.ipxe`], ['grub', `${name}-live-grub.${arch}.cfg`], ['prm', `${name}-live.${arch}.prm`]];
     for (const [k, file] of extra) if (exists(join(dir, file))) pxe[k] = join(dir, file);
     const cells: Cell[] = [];
     const direct = first(modes)[0];

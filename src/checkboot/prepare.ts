@@ -14,6 +14,7 @@ import { BLS_DIR, editBlsOptions, GRUB_DIR } from '../manifest/grub.js';
 import type { BootMedium } from '../qemu/args.js';
 import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
 import { Day0Error } from '../util/errors.js';
+import { kargsFromParmfile } from '../s390x/cdboot.js';
 import { bootMode } from '../profiles/boot.js';
 import { grubTerminal, primaryConsole } from '../profiles/console.js';
 import type { Netboot, Profile } from '../profiles/schema.js';
@@ -139,8 +140,10 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       if (cell.kind === 'pxe-direct') {
         const initrd = join(work, 'initrd.img');
         await concatInitrds([pxe.initramfs, pxe.rootfs, ign], initrd);
+        // The shipped config's kernel arguments: the iPXE script's, or the IBM Z parmfile's.
         const script = pxe.ipxe ? await readFile(pxe.ipxe, 'utf8') : undefined;
-        const append = appendKargs((script && kargsFromIpxe(script)) || i.liveKargs, extra);
+        const prm = pxe.prm ? kargsFromParmfile(await readFile(pxe.prm, 'utf8')) : undefined;
+        const append = appendKargs((script && kargsFromIpxe(script)) || prm || i.liveKargs, extra);
         return { medium: { kind: 'kernel', kernel: pxe.kernel, initrd, append }, binds: [{ path: pxe.kernel, readonly: true }], kargsAdded: [...extra] };
       }
       const nb = bootMode(i.profile, cell.firmware).netboot;
@@ -165,6 +168,12 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
     case 'metal4k': {
       const copy = join(work, basename(cell.artifact));
       const sector = cell.kind === 'metal4k' ? 4096 : 512;
+      // A zipl disk's kernel arguments are in its bootmap (written by zipl at build time), not in a file GRUB reads.
+      const baked = bootMode(i.profile, cell.firmware).disk === 'zipl';
+      if (baked && extra.length) {
+        const r = await prepareCell({ ...i, extraKargs: [] });
+        return { ...r, kargsNote: 'zipl disks carry their kernel arguments in the bootmap, which the check does not rewrite' };
+      }
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
       const grubCfg = `$M${GRUB_DIR}/grub.cfg`;

@@ -78,12 +78,21 @@ export function grubIsoEmbeddedCfg(volumeLabel: string, cfgPath: string): string
   ].join('\n');
 }
 
-export function igninfoJson(): string {
-  return `${JSON.stringify({ file: ISO_PATHS.ignition })}\n`;
+/** coreos/igninfo.json: the Ignition area is `file` (the whole file), or `length` bytes of it from `offset`. */
+export function igninfoJson(area: { file: string; offset?: number; length?: number } = { file: ISO_PATHS.ignition }): string {
+  return `${JSON.stringify(area)}\n`;
 }
 
-export function kargsJson(defaultKargs: string, size: number, files: { path: string; offset: number }[]): string {
-  return `${JSON.stringify({ default: defaultKargs, files: files.map((f) => ({ path: f.path, offset: f.offset, pad: '#', end: '\n' })), size }, null, 2)}\n`;
+/** A kargs area in a file: bootloader configs pad with "#" and end with "\n"; binary areas use NUL for both. */
+export interface KargsFile {
+  path: string;
+  offset: number;
+  pad?: string;
+  end?: string;
+}
+
+export function kargsJson(defaultKargs: string, size: number, files: KargsFile[]): string {
+  return `${JSON.stringify({ default: defaultKargs, files: files.map((f) => ({ path: f.path, offset: f.offset, pad: f.pad ?? '#', end: f.end ?? '\n' })), size }, null, 2)}\n`;
 }
 
 /** ISO 9660 volume labels: at most 32 characters; keep to what udev's by-label and GRUB's search take as is. */

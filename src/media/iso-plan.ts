@@ -4,7 +4,9 @@
 import { bootModes, type NamedBootMode } from '../profiles/boot.js';
 import type { Profile } from '../profiles/schema.js';
 import { CHRP_GRUB_PREFIX, CHRP_PATHS, chrpBootinfo, chrpEmbeddedCfg } from './chrp.js';
-import { grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson, type ConfigWithArea } from './iso-layout.js';
+import { buildKargsArea } from '../formats/embed-areas.js';
+import { CDBOOT_CMDLINE_SIZE, cdbootParmPatches, genericIns, initrdAddrsize, parmfile, planCdboot, S390_ISO_PATHS, S390_PARM, type CdbootLayout } from '../s390x/cdboot.js';
+import { grubCfg, grubEfiEmbeddedCfg, igninfoJson, ISO_PATHS, isolinuxCfg, kargsJson, type KargsFile } from './iso-layout.js';
 
 /** Where a file of the ISO tree comes from. */
 export type TreeSource =
@@ -13,7 +15,13 @@ export type TreeSource =
   /** A file inside the builder image (bootloader binaries from Debian packages). */
   | { kind: 'builder-file'; from: string }
   | { kind: 'text'; text: string }
+  | { kind: 'bytes'; data: Buffer }
   | { kind: 'zeros'; size: number }
+  /**
+   * An IBM Z IPL image (src/s390x/cdboot.ts): the kernel with its parameter area patched (`parm`: offset → bytes),
+   * then the initramfs at `layout.initrdOffset`, zeros to `layout.totalSize`.
+   */
+  | { kind: 'cdboot'; kernel: string; initramfs: string; layout: CdbootLayout; parm: { offset: number; bytes: Buffer }[] }
   /** The output of one of the plan's steps. */
   | { kind: 'step'; id: string };
 
@@ -31,7 +39,9 @@ export type IsoStep =
 
 export type ElToritoEntry =
   | { platform: 'bios'; image: string; catalog: string; loadSize: number; bootInfoTable: boolean }
-  | { platform: 'efi'; image: string };
+  | { platform: 'efi'; image: string }
+  /** IBM Z: the no-emulation image is loaded whole at address 0 (the firmware reads its size from the directory). */
+  | { platform: 'ibm-z'; image: string; catalog: string };
 
 export interface IsoPlan {
   volumeLabel: string;
@@ -42,8 +52,9 @@ export interface IsoPlan {
   hybrid: { mbr?: string; efiPartition: 'gpt-basdat' | 'appended' | 'none' };
   /** The embed areas coreos-installer reads back. */
   embed: {
-    ignition: { file: string; size: number };
-    kargs: { default: string; size: number; files: { path: string; offset: number }[] };
+    /** The Ignition area: `size` bytes of `file` from `offset` (0 = the whole file). */
+    ignition: { file: string; offset: number; size: number };
+    kargs: { default: string; size: number; files: KargsFile[] };
   };
   /** xorriso argv with two placeholders: {@link TREE} and {@link OUT}. */
   xorriso: string[];
@@ -69,6 +80,8 @@ export interface IsoPlanInput {
   volumeLabel: string;
   kargs: string;
   ignitionAreaSize: number;
+  /** Sizes of the kernel and initramfs files (an IBM Z cdboot.img places the Ignition area after them). */
+  sizes?: { kernel: number; initramfs: number };
   /** Extra text files (e.g. coreos/features.json), path → content. */
   extraFiles?: Record<string, string>;
   /** Extra files from the host (e.g. install images), ISO path → file. */
@@ -80,7 +93,9 @@ interface ModeContribution {
   tree: TreeEntry[];
   steps: IsoStep[];
   elTorito: ElToritoEntry[];
-  kargsFile?: { path: string; cfg: ConfigWithArea };
+  kargsFile?: KargsFile;
+  /** The Ignition area, when this mode carries it (IBM Z: inside cdboot.img) instead of images/ignition.img. */
+  ignition?: { file: string; offset: number; length: number };
   mbr?: string;
   efi?: boolean;
 }
@@ -98,7 +113,7 @@ function contribution(p: Profile, m: NamedBootMode, i: IsoPlanInput): ModeContri
         ],
         steps: [],
         elTorito: [{ platform: 'bios', image: 'isolinux/isolinux.bin', catalog: 'isolinux/boot.cat', loadSize: 4, bootInfoTable: true }],
-        kargsFile: { path: ISO_PATHS.isolinuxCfg, cfg },
+        kargsFile: { path: ISO_PATHS.isolinuxCfg, offset: cfg.offset },
         mbr: ISOLINUX.mbr,
       };
     }
@@ -115,7 +130,7 @@ function contribution(p: Profile, m: NamedBootMode, i: IsoPlanInput): ModeContri
           { kind: 'fat-image', id: 'efiboot', label: 'EFIBOOT', files: [{ path: `EFI/BOOT/${m.efi_boot_file!}`, step: bin }] },
         ],
         elTorito: [{ platform: 'efi', image: ISO_PATHS.efiboot }],
-        kargsFile: { path: ISO_PATHS.grubCfg, cfg },
+        kargsFile: { path: ISO_PATHS.grubCfg, offset: cfg.offset },
         efi: true,
       };
     }
@@ -131,7 +146,27 @@ function contribution(p: Profile, m: NamedBootMode, i: IsoPlanInput): ModeContri
         ],
         steps: [{ kind: 'grub-mkimage', id: bin, target: m.grub_target!, modules: m.grub_modules, prefix: CHRP_GRUB_PREFIX, embeddedConfig: chrpEmbeddedCfg(i.volumeLabel) }],
         elTorito: [],
-        kargsFile: { path: CHRP_PATHS.grubCfg, cfg },
+        kargsFile: { path: CHRP_PATHS.grubCfg, offset: cfg.offset },
+      };
+    }
+    case 'cdboot': {
+      // IBM Z: images/cdboot.img is the El Torito image; the kargs and Ignition areas are inside it.
+      if (!i.sizes) throw new Error('an IBM Z ISO plan needs the kernel and initramfs sizes');
+      if (areaSize !== CDBOOT_CMDLINE_SIZE) throw new Error(`cdboot.img's command-line area is ${CDBOOT_CMDLINE_SIZE} bytes; the profile's kargs_area_size is ${areaSize}`);
+      const layout = planCdboot({ kernelSize: i.sizes.kernel, initramfsSize: i.sizes.initramfs, ignitionAreaSize: i.ignitionAreaSize });
+      const area = { length: areaSize, pad: '\0', end: '\0' };
+      const parm = cdbootParmPatches(layout, buildKargsArea(i.kargs, area));
+      return {
+        tree: [
+          { path: S390_ISO_PATHS.cdboot, source: { kind: 'cdboot', kernel: i.kernel, initramfs: i.initramfs, layout, parm } },
+          { path: S390_ISO_PATHS.parmfile, source: { kind: 'text', text: parmfile(i.kargs) } },
+          { path: S390_ISO_PATHS.addrsize, source: { kind: 'bytes', data: initrdAddrsize(i.sizes.initramfs) } },
+          { path: S390_ISO_PATHS.ins, source: { kind: 'text', text: genericIns({ title: `${i.volumeLabel} live ISO (${p.arch})`, kernel: ISO_PATHS.kernel, initrd: ISO_PATHS.initrd, parmfile: S390_ISO_PATHS.parmfile, addrsize: S390_ISO_PATHS.addrsize }) } },
+        ],
+        steps: [],
+        elTorito: [{ platform: 'ibm-z', image: S390_ISO_PATHS.cdboot, catalog: 'images/boot.cat' }],
+        kargsFile: { path: S390_ISO_PATHS.cdboot, offset: S390_PARM.commandLine, pad: '\0', end: '\0' },
+        ignition: { file: S390_ISO_PATHS.cdboot, offset: layout.ignitionOffset, length: layout.ignitionLength },
       };
     }
     case 'none':
@@ -143,16 +178,17 @@ export function planIso(i: IsoPlanInput): IsoPlan {
   const p = i.profile;
   const parts = bootModes(p).map((m) => contribution(p, m, i));
   const kargsFiles = parts.flatMap((c) => (c.kargsFile ? [c.kargsFile] : []));
+  // The Ignition area: inside a boot image that carries it (IBM Z), else images/ignition.img, the extra initrd
+  // that the bootloader configs load.
+  const carried = parts.find((c) => c.ignition)?.ignition;
+  const ignition = carried ?? { file: ISO_PATHS.ignition, offset: 0, length: i.ignitionAreaSize };
   const tree: TreeEntry[] = [
     { path: ISO_PATHS.kernel, source: { kind: 'file', from: i.kernel } },
     { path: ISO_PATHS.initrd, source: { kind: 'file', from: i.initramfs } },
     { path: ISO_PATHS.rootfs, source: { kind: 'file', from: i.rootfsCpio } },
-    { path: ISO_PATHS.ignition, source: { kind: 'zeros', size: i.ignitionAreaSize } },
-    { path: ISO_PATHS.igninfo, source: { kind: 'text', text: igninfoJson() } },
-    {
-      path: ISO_PATHS.kargs,
-      source: { kind: 'text', text: kargsJson(i.kargs, p.live.kargs_area_size, kargsFiles.map((k) => ({ path: k.path, offset: k.cfg.offset }))) },
-    },
+    ...(carried ? [] : [{ path: ISO_PATHS.ignition, source: { kind: 'zeros' as const, size: i.ignitionAreaSize } }]),
+    { path: ISO_PATHS.igninfo, source: { kind: 'text', text: igninfoJson(carried ?? { file: ISO_PATHS.ignition }) } },
+    { path: ISO_PATHS.kargs, source: { kind: 'text', text: kargsJson(i.kargs, p.live.kargs_area_size, kargsFiles) } },
     ...Object.entries(i.extraFiles ?? {}).map(([path, text]) => ({ path, source: { kind: 'text' as const, text } })),
     ...Object.entries(i.hostFiles ?? {}).map(([path, from]) => ({ path, source: { kind: 'file' as const, from } })),
     ...parts.flatMap((c) => c.tree),
@@ -173,12 +209,14 @@ export function planIso(i: IsoPlanInput): IsoPlan {
   for (const e of elTorito) {
     if (!first) x.push('-eltorito-alt-boot');
     first = false;
-    if (e.platform === 'bios') {
+    if (e.platform === 'ibm-z') {
+      x.push('-b', e.image, '-c', e.catalog, '-no-emul-boot');
+    } else if (e.platform === 'bios') {
       x.push('-b', e.image, '-c', e.catalog, '-no-emul-boot', '-boot-load-size', String(e.loadSize));
       if (e.bootInfoTable) x.push('-boot-info-table');
       if (mbr) x.push('-isohybrid-mbr', mbr);
     } else {
-      if (!elTorito.some((b) => b.platform === 'bios')) x.push('-c', 'boot.cat');
+      if (!elTorito.some((b) => b.platform !== 'efi')) x.push('-c', 'boot.cat');
       x.push('-e', e.image, '-no-emul-boot');
       if (efiPartition === 'gpt-basdat') x.push('-isohybrid-gpt-basdat');
     }
@@ -194,8 +232,8 @@ export function planIso(i: IsoPlanInput): IsoPlan {
     elTorito,
     hybrid,
     embed: {
-      ignition: { file: ISO_PATHS.ignition, size: i.ignitionAreaSize },
-      kargs: { default: i.kargs, size: p.live.kargs_area_size, files: kargsFiles.map((k) => ({ path: k.path, offset: k.cfg.offset })) },
+      ignition: { file: ignition.file, offset: ignition.offset, size: ignition.length },
+      kargs: { default: i.kargs, size: p.live.kargs_area_size, files: kargsFiles },
     },
     xorriso: x,
   };

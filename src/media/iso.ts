@@ -5,6 +5,8 @@ import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { check, type Executor } from '../executor/index.js';
 import { Iso9660, fileHandleSource } from '../formats/iso9660.js';
+import { isoPathOf } from '../formats/embed-areas.js';
+import { writeCdbootImage } from '../s390x/cdboot-image.js';
 import { writeViaTemp } from '../util/atomic.js';
 import { Day0Error } from '../util/errors.js';
 import { OUT, TREE, type IsoPlan, type IsoStep } from './iso-plan.js';
@@ -36,6 +38,8 @@ export async function buildIso(r: IsoRun): Promise<void> {
     switch (e.source.kind) {
       case 'file': await placeFile(e.source.from, dst); break;
       case 'text': await writeText(dst, e.source.text, e.mode ?? 0o644); break;
+      case 'bytes': await writeText(dst, e.source.data, e.mode ?? 0o644); break;
+      case 'cdboot': await writeCdbootImage(dst, e.source); break;
       case 'zeros': await writeText(dst, Buffer.alloc(e.source.size)); break;
       case 'step': await placeFile(stepOut(e.source.id), dst); break;
       case 'builder-file': fromBuilder.push([e.source.from, dst]); break;
@@ -48,7 +52,7 @@ export async function buildIso(r: IsoRun): Promise<void> {
   await writeViaTemp(r.out, async (tmp) => {
     const argv = plan.xorriso.map((a) => a.replaceAll(TREE, tree).replaceAll(OUT, tmp));
     check(await exec.run({ argv, binds: [{ path: workDir }, { path: dirname(r.out) }], label: 'xorriso' }), 'xorriso (ISO assembly)');
-    await verifyIsoLayout(tmp, plan.volumeLabel);
+    await verifyIsoLayout(tmp, plan.volumeLabel, plan.embed.ignition.file);
   });
 }
 
@@ -82,12 +86,12 @@ async function runStep(s: IsoStep, run: (argv: string[], what: string) => Promis
 }
 
 /** Read back what coreos-installer will look for, with day0's own ISO 9660 reader. */
-export async function verifyIsoLayout(path: string, label: string): Promise<void> {
+export async function verifyIsoLayout(path: string, label: string, ignitionFile: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     const iso = await Iso9660.open(await fileHandleSource(fh));
     if (iso.volumeId !== label) throw new Day0Error(`ISO volume label is "${iso.volumeId}", expected "${label}"`, { fix: 'report this as a day0 bug' });
-    for (const f of ['COREOS/IGNINFO.JSO', 'COREOS/KARGS.JSO', 'IMAGES/IGNITION.IMG', 'IMAGES/PXEBOOT/ROOTFS.IMG']) {
+    for (const f of ['COREOS/IGNINFO.JSO', 'COREOS/KARGS.JSO', isoPathOf(ignitionFile), 'IMAGES/PXEBOOT/ROOTFS.IMG']) {
       if (!(await iso.lookup(f))) throw new Day0Error(`ISO lacks ${f} in its primary directory`, { fix: 'report this as a day0 bug' });
     }
   } finally {

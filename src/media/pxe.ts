@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { writeCpioStream } from '../formats/cpio.js';
 import type { Profile } from '../profiles/schema.js';
+import { parmfile } from '../s390x/cdboot.js';
 import { writeViaTemp } from '../util/atomic.js';
 import type { RootImage } from './rootfs.js';
 
@@ -17,6 +18,7 @@ export interface PxeNames {
   ipxe: string;
   pxelinux: string;
   grub: string;
+  parmfile: string;
 }
 
 export function pxeNames(name: string, arch: string): PxeNames {
@@ -28,6 +30,7 @@ export function pxeNames(name: string, arch: string): PxeNames {
     ipxe: `${name}-live.${arch}.ipxe`,
     pxelinux: `${name}-live-pxelinux.${arch}.cfg`,
     grub: `${name}-live-grub.${arch}.cfg`,
+    parmfile: `${name}-live.${arch}.prm`,
   };
 }
 
@@ -77,9 +80,19 @@ export function grubNetCfg(c: PxeConfigInput): string {
   return [`menuentry 'Live ${c.profile.arch} (PXE)' {`, `  linux /${c.names.kernel} ${c.kargs}`, `  initrd ${initrds.map((i) => `/${i}`).join(' ')}`, '}', ''].join('\n');
 }
 
-export const pxeConfigFiles = (c: PxeConfigInput): [string, string][] => [
-  [c.names.ipxe, ipxeScript(c)],
-  [c.names.pxelinux, pxelinuxCfg(c)],
-  [c.names.grub, grubNetCfg(c)],
-];
+/**
+ * IBM Z parmfile: the kernel arguments alone (z/VM punches the kernel, this file and one initrd, the initramfs and
+ * rootfs.img concatenated, plus the Ignition initrd when there is one; an LPAR loads the same).
+ */
+export function parmfileCfg(c: PxeConfigInput): string {
+  return parmfile(c.kargs);
+}
+
+export type PxeConfigKind = Profile['live']['pxe_configs'][number];
+
+const RENDER: Record<PxeConfigKind, (c: PxeConfigInput) => string> = { ipxe: ipxeScript, pxelinux: pxelinuxCfg, grub: grubNetCfg, parmfile: parmfileCfg };
+
+/** The boot configs the profile publishes beside the PXE artifacts (`live.pxe_configs`), as [kind, file, text]. */
+export const pxeConfigFiles = (c: PxeConfigInput): [PxeConfigKind, string, string][] =>
+  c.profile.live.pxe_configs.map((k) => [k, c.names[k], RENDER[k](c)]);
 

@@ -70,14 +70,17 @@ const BootModeSchema = z
     efi_boot_file: z.string().regex(/^[A-Z0-9]+\.EFI$/).optional(),
     /**
      * How the live ISO boots in this mode: an isolinux El Torito entry (BIOS), an EFI FAT image entry, the CHRP
-     * layout Open Firmware reads (ppc/bootinfo.txt naming a GRUB ELF; no El Torito), or not at all.
+     * layout Open Firmware reads (ppc/bootinfo.txt naming a GRUB ELF; no El Torito), an IBM Z IPL image as the
+     * El Torito no-emulation entry (images/cdboot.img: kernel + parmfile + initrd; src/s390x/cdboot.ts), or not at all.
      */
-    iso: z.enum(['isolinux', 'efiboot', 'chrp', 'none']),
+    iso: z.enum(['isolinux', 'efiboot', 'chrp', 'cdboot', 'none']),
     /**
      * The disk plan's bootloader stage for this mode: GRUB's BIOS boot.img + core.img (BIOS boot partition), GRUB's
-     * core image in a PReP partition (Open Firmware loads it), EFI GRUB on the ESP, or none.
+     * core image in a PReP partition (Open Firmware loads it), EFI GRUB on the ESP, a zipl boot record (IBM Z: the
+     * disk's first block points at a program table in the boot partition's bootmap; kernel arguments are baked in),
+     * or none.
      */
-    disk: z.enum(['grub2-bios', 'grub2-prep', 'grub2-efi', 'none']),
+    disk: z.enum(['grub2-bios', 'grub2-prep', 'grub2-efi', 'zipl', 'none']),
     /** Disk sector sizes this mode boots (CoreOS boots 4k-native disks through UEFI only). */
     sector_sizes: z.array(z.union([z.literal(512), z.literal(4096)])).min(1),
     netboot: NetbootSchema.optional(),
@@ -86,7 +89,7 @@ const BootModeSchema = z
   .superRefine((m, ctx) => {
     const needs = (cond: boolean, field: string, why: string) => { if (cond) ctx.addIssue({ code: 'custom', path: [field], message: why }); };
     needs((m.iso === 'efiboot' || m.disk === 'grub2-efi') && !m.efi_boot_file, 'efi_boot_file', 'an EFI boot mode needs efi_boot_file (e.g. "BOOTX64.EFI")');
-    needs((m.iso === 'efiboot' || m.iso === 'chrp' || m.disk !== 'none') && !m.grub_target, 'grub_target', 'a GRUB boot mode needs grub_target (e.g. "x86_64-efi")');
+    needs((m.iso === 'efiboot' || m.iso === 'chrp' || m.disk.startsWith('grub2-')) && !m.grub_target, 'grub_target', 'a GRUB boot mode needs grub_target (e.g. "x86_64-efi")');
   });
 export type BootMode = z.infer<typeof BootModeSchema>;
 
@@ -134,6 +137,8 @@ export const ProfileSchema = z
         disk: z.string(),
         cdrom: CdromSchema,
         nic: z.string(),
+        /** Whether the NIC takes `romfile=` (PCI devices; channel-attached ones have no option ROM). */
+        nic_romfile: z.boolean().default(true),
         /** How a `qemu` platform guest gets its Ignition config: fw_cfg, or a virtio-blk disk with serial "ignition". */
         ignition: z.enum(['fw_cfg', 'virtio-blk']),
         /** A tiny guest that answers over the serial port when KVM works (only where such a probe exists). */
@@ -176,6 +181,12 @@ export const ProfileSchema = z
         iso_volume_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/),
         ignition_area_size: z.number().int().positive().multipleOf(512),
         kargs_area_size: z.number().int().positive().max(2048),
+        /**
+         * Boot configs published beside the PXE artifacts: iPXE script, pxelinux and GRUB configs (firmware that
+         * netboots), or an IBM Z parmfile (NAME-live.ARCH.prm: what z/VM punches with the kernel and initrd, or an
+         * LPAR loads).
+         */
+        pxe_configs: z.array(z.enum(['ipxe', 'pxelinux', 'grub', 'parmfile'])).min(1).default(['ipxe', 'pxelinux', 'grub']),
       })
       .strict(),
   })
@@ -187,6 +198,9 @@ export const ProfileSchema = z
       }
       if (mode.disk === 'grub2-prep' && !p.disk.partitions.some((x) => x.role === 'prep')) {
         ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-prep" needs a partition with role = "prep"' });
+      }
+      if (mode.disk === 'zipl' && !p.disk.partitions.some((x) => x.mountpoint === '/boot' && x.filesystem)) {
+        ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "zipl" needs a partition mounted at /boot (zipl writes its bootmap there)' });
       }
       if (mode.disk === 'grub2-efi' && !p.disk.partitions.some((x) => x.role === 'esp')) {
         ctx.addIssue({ code: 'custom', path: ['boot', name, 'disk'], message: 'disk = "grub2-efi" needs a partition with role = "esp"' });

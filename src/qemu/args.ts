@@ -86,7 +86,7 @@ export function qemuArgv(plan: QemuPlan): string[] {
   }
   if (m.kind !== 'netboot') {
     // A NIC without option ROM: networking for the guest, but no firmware network boot attempt.
-    argv.push('-netdev', 'user,id=net0', '-device', `${q.nic},netdev=net0,romfile=`);
+    argv.push('-netdev', 'user,id=net0', '-device', `${q.nic},netdev=net0${q.nic_romfile ? ',romfile=' : ''}`);
   }
   if (plan.targetDisk) {
     const t = plan.targetDisk;

@@ -277,7 +277,7 @@ describe.each(CELLS)('qemuArgv %s %s', (_arch, _what, medium, p, mode) => {
     if (medium.kind !== 'netboot') {
       // networking for the guest, but a NIC without option ROM: no firmware network boot attempt
       expect(values(argv, '-netdev')).toEqual(['user,id=net0']);
-      expect(devices.filter((d) => d.includes('netdev=net0'))).toEqual([`${q.nic},netdev=net0,romfile=`]);
+      expect(devices.filter((d) => d.includes('netdev=net0'))).toEqual([`${q.nic},netdev=net0${q.nic_romfile ? ',romfile=' : ''}`]);
     }
   });
 

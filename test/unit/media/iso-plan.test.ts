@@ -20,9 +20,14 @@ function planFor(p: Profile, over: Partial<IsoPlanInput> = {}): IsoPlan {
     volumeLabel: LABEL,
     kargs: liveKargs(p, { isoLabel: LABEL }),
     ignitionAreaSize: p.live.ignition_area_size,
+    sizes: { kernel: 5_066_752, initramfs: 40_000_123 },
     ...over,
   });
 }
+
+/** Where a mode carries the Ignition area itself (IBM Z's cdboot.img) rather than images/ignition.img. */
+const carriesIgnition = (p: Profile) => bootModes(p).some((m) => m.iso === 'cdboot');
+const EL_TORITO: Record<string, string> = { isolinux: 'bios', efiboot: 'efi', cdboot: 'ibm-z' };
 
 const entry = (plan: IsoPlan, path: string): TreeEntry | undefined => plan.tree.find((e) => e.path === path);
 const textOf = (plan: IsoPlan, path: string): string => {
@@ -45,17 +50,24 @@ describe.each(EACH_PROFILE)('%s ISO plan', (arch, p) => {
     expect(entry(plan, ISO_PATHS.kernel)?.source).toEqual({ kind: 'file', from: '/b/vmlinuz' });
     expect(entry(plan, ISO_PATHS.initrd)?.source).toEqual({ kind: 'file', from: '/b/initramfs.img' });
     expect(entry(plan, ISO_PATHS.rootfs)?.source).toEqual({ kind: 'file', from: '/b/rootfs.img' });
-    expect(entry(plan, ISO_PATHS.ignition)?.source).toEqual({ kind: 'zeros', size: p.live.ignition_area_size });
-    expect(JSON.parse(textOf(plan, ISO_PATHS.igninfo))).toEqual({ file: ISO_PATHS.ignition });
+    if (carriesIgnition(p)) {
+      expect(entry(plan, ISO_PATHS.ignition)).toBeUndefined();
+      const { file, offset, size } = plan.embed.ignition;
+      expect(JSON.parse(textOf(plan, ISO_PATHS.igninfo))).toEqual({ file, offset, length: size });
+      expect(entry(plan, file)).toBeDefined();
+    } else {
+      expect(entry(plan, ISO_PATHS.ignition)?.source).toEqual({ kind: 'zeros', size: p.live.ignition_area_size });
+      expect(JSON.parse(textOf(plan, ISO_PATHS.igninfo))).toEqual({ file: ISO_PATHS.ignition });
+    }
     // every step output the tree uses is made by a step
     for (const e of plan.tree) if (e.source.kind === 'step') expect(plan.steps.map((s) => s.id)).toContain(e.source.id);
     // paths are relative (xorriso grafts the tree dir)
     for (const pth of paths) expect(pth).not.toMatch(/^\//);
   });
 
-  it('one El Torito entry per boot mode with an El Torito kind (isolinux, efiboot), in the profile order', () => {
-    const elTorito = isoModes.filter((m) => m.iso === 'isolinux' || m.iso === 'efiboot');
-    expect(plan.elTorito.map((e) => e.platform)).toEqual(elTorito.map((m) => (m.iso === 'isolinux' ? 'bios' : 'efi')));
+  it('one El Torito entry per boot mode with an El Torito kind (isolinux, efiboot, cdboot), in the profile order', () => {
+    const elTorito = isoModes.filter((m) => EL_TORITO[m.iso]);
+    expect(plan.elTorito.map((e) => e.platform)).toEqual(elTorito.map((m) => EL_TORITO[m.iso]));
     for (const e of plan.elTorito) expect(plan.tree.map((t) => t.path)).toContain(e.image);
   });
 
@@ -71,22 +83,32 @@ describe.each(EACH_PROFILE)('%s ISO plan', (arch, p) => {
     }
   });
 
-  it('embed areas: kargs.json records each bootloader config, whose text holds the area at exactly that offset', () => {
-    expect(plan.embed.ignition).toEqual({ file: ISO_PATHS.ignition, size: p.live.ignition_area_size });
+  it('embed areas: kargs.json records each file with an area, which holds the area at exactly that offset', () => {
+    if (!carriesIgnition(p)) expect(plan.embed.ignition).toEqual({ file: ISO_PATHS.ignition, offset: 0, size: p.live.ignition_area_size });
+    else expect(plan.embed.ignition.size).toBe(p.live.ignition_area_size);
     expect(plan.embed.kargs.default).toBe(kargs);
     expect(plan.embed.kargs.size).toBe(p.live.kargs_area_size);
     expect(plan.embed.kargs.files.length).toBe(isoModes.length);
     const size = p.live.kargs_area_size;
     for (const f of plan.embed.kargs.files) {
+      const pad = f.pad ?? '#';
+      const end = f.end ?? '\n';
+      const src = entry(plan, f.path)?.source;
+      if (src?.kind === 'cdboot') {
+        // a binary area: the bytes the plan patches into the kernel's parameter area at that offset
+        const patch = src.parm.find((x) => x.offset === f.offset);
+        expect(patch?.bytes.toString('latin1')).toBe(`${kargs}${end}${pad.repeat(size - Buffer.byteLength(kargs) - 1)}`);
+        continue;
+      }
       const buf = Buffer.from(textOf(plan, f.path));
       const area = buf.subarray(f.offset, f.offset + size).toString();
-      expect(area).toBe(`${kargs}\n${'#'.repeat(size - Buffer.byteLength(kargs) - 1)}`);
+      expect(area).toBe(`${kargs}${end}${pad.repeat(size - Buffer.byteLength(kargs) - 1)}`);
       expect(buf.subarray(f.offset + size).toString().startsWith(` ${KARGS_MARKER}\n`)).toBe(true);
       // the byte before the area ends the kernel line prefix ("linux /…vmlinuz " or "append initrd=… ")
       expect(buf.subarray(0, f.offset).toString()).toMatch(/ $/);
     }
     const json = JSON.parse(textOf(plan, ISO_PATHS.kargs));
-    expect(json).toEqual({ default: kargs, size, files: plan.embed.kargs.files.map((f) => ({ path: f.path, offset: f.offset, pad: '#', end: '\n' })) });
+    expect(json).toEqual({ default: kargs, size, files: plan.embed.kargs.files.map((f) => ({ path: f.path, offset: f.offset, pad: f.pad ?? '#', end: f.end ?? '\n' })) });
   });
 
   it('xorriso: mkisofs emulation, the label, level-1 names with Rock Ridge, each El Torito entry, the tree last', () => {
@@ -98,7 +120,7 @@ describe.each(EACH_PROFILE)('%s ISO plan', (arch, p) => {
     expect(x).toContain('-R');
     expect(x.at(-1)).toBe(TREE);
     expect(x.filter((a) => a === '-eltorito-alt-boot')).toHaveLength(Math.max(0, plan.elTorito.length - 1));
-    expect(values(x, '-b')).toEqual(plan.elTorito.filter((e) => e.platform === 'bios').map((e) => e.image));
+    expect(values(x, '-b')).toEqual(plan.elTorito.filter((e) => e.platform !== 'efi').map((e) => e.image));
     expect(values(x, '-e')).toEqual(plan.elTorito.filter((e) => e.platform === 'efi').map((e) => e.image));
     // one boot catalog
     expect(values(x, '-c')).toHaveLength(plan.elTorito.length ? 1 : 0);
@@ -126,7 +148,7 @@ describe.each(EACH_PROFILE)('%s ISO plan', (arch, p) => {
   });
 
   it('kargs longer than the area are refused', () => {
-    expect(() => planFor(p, { kargs: 'x'.repeat(p.live.kargs_area_size) })).toThrow(/exceed the .*-byte embed area/);
+    expect(() => planFor(p, { kargs: 'x'.repeat(p.live.kargs_area_size) })).toThrow(/exceed the .*-byte embed area|too long for the ISO's embed area/);
   });
 });
 
