@@ -168,12 +168,10 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
     case 'metal4k': {
       const copy = join(work, basename(cell.artifact));
       const sector = cell.kind === 'metal4k' ? 4096 : 512;
-      // A zipl disk's kernel arguments are in its bootmap (written by zipl at build time), not in a file GRUB reads.
+      // A zipl disk's kernel arguments are in its bootmap (written by zipl at build time), not in a file GRUB reads:
+      // the check adds none there.
       const baked = bootMode(i.profile, cell.firmware).disk === 'zipl';
-      if (baked && extra.length) {
-        const r = await prepareCell({ ...i, extraKargs: [] });
-        return { ...r, kargsNote: 'zipl disks carry their kernel arguments in the bootmap, which the check does not rewrite' };
-      }
+      const edits = baked ? [] : extra;
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
       const grubCfg = `$M${GRUB_DIR}/grub.cfg`;
@@ -181,7 +179,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       // on disks made before day0 wrote BLS entries).
       await onBootPartition(exec, copy, work, [
         'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi',
-        ...(extra.length ? [
+        ...(edits.length ? [
           `mkdir -p "$W/bls"; for f in "$M${BLS_DIR}"/*.conf; do [ -e "$f" ] && cp "$f" "$W/bls/"; done`,
           `if [ -e "${grubCfg}" ]; then cp "${grubCfg}" "$W/grub.cfg"; fi`,
         ] : []),
@@ -189,20 +187,20 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
       let kargsAdded: string[] = [];
-      let kargsNote: string | undefined;
+      let kargsNote: string | undefined = baked && extra.length ? 'zipl disks carry their kernel arguments in the bootmap, which the check does not rewrite' : undefined;
       let install: string[] = [];
-      if (extra.length) {
+      if (edits.length) {
         const entries = (await readdir(join(work, 'bls')).catch(() => [] as string[])).filter((f) => f.endsWith('.conf'));
         const cfg = await readFile(join(work, 'grub.cfg'), 'utf8').catch(() => undefined);
         if (entries.length) {
-          for (const e of entries) await writeFile(join(work, 'bls', e), editBlsOptions(await readFile(join(work, 'bls', e), 'utf8'), { append: extra }));
+          for (const e of entries) await writeFile(join(work, 'bls', e), editBlsOptions(await readFile(join(work, 'bls', e), 'utf8'), { append: edits }));
           install = [`for f in "$W/bls"/*.conf; do install -m 0644 "$f" "$M${BLS_DIR}/"; done`];
-          kargsAdded = [...extra];
+          kargsAdded = [...edits];
         } else if (cfg === undefined) kargsNote = `the boot partition has neither ${BLS_DIR.slice(1)}/*.conf nor ${GRUB_DIR.slice(1)}/grub.cfg`;
         else {
-          await writeFile(join(work, 'grub.cfg'), grubCfgWithKargs(cfg, extra));
+          await writeFile(join(work, 'grub.cfg'), grubCfgWithKargs(cfg, edits));
           install = [`install -m 0644 "$W/grub.cfg" "${grubCfg}"`];
-          kargsAdded = [...extra];
+          kargsAdded = [...edits];
         }
       }
       await onBootPartition(exec, copy, work, [

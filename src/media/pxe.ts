@@ -80,17 +80,11 @@ export function grubNetCfg(c: PxeConfigInput): string {
   return [`menuentry 'Live ${c.profile.arch} (PXE)' {`, `  linux /${c.names.kernel} ${c.kargs}`, `  initrd ${initrds.map((i) => `/${i}`).join(' ')}`, '}', ''].join('\n');
 }
 
-/**
- * IBM Z parmfile: the kernel arguments alone (z/VM punches the kernel, this file and one initrd, the initramfs and
- * rootfs.img concatenated, plus the Ignition initrd when there is one; an LPAR loads the same).
- */
-export function parmfileCfg(c: PxeConfigInput): string {
-  return parmfile(c.kargs);
-}
-
 export type PxeConfigKind = Profile['live']['pxe_configs'][number];
 
-const RENDER: Record<PxeConfigKind, (c: PxeConfigInput) => string> = { ipxe: ipxeScript, pxelinux: pxelinuxCfg, grub: grubNetCfg, parmfile: parmfileCfg };
+// The IBM Z parmfile holds the kernel arguments alone: z/VM punches the kernel, it and one initrd (the initramfs
+// and rootfs.img concatenated, plus the Ignition initrd when there is one); an LPAR loads the same.
+const RENDER: Record<PxeConfigKind, (c: PxeConfigInput) => string> = { ipxe: ipxeScript, pxelinux: pxelinuxCfg, grub: grubNetCfg, parmfile: (c) => parmfile(c.kargs) };
 
 /** The boot configs the profile publishes beside the PXE artifacts (`live.pxe_configs`), as [kind, file, text]. */
 export const pxeConfigFiles = (c: PxeConfigInput): [PxeConfigKind, string, string][] =>

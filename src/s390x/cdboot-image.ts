@@ -15,15 +15,10 @@ export async function writeCdbootImage(out: string, s: { kernel: string; initram
     await fh.read(head, 0, head.length, 0);
     checkS390Kernel(head);
     for (const p of s.parm) await fh.write(p.bytes, 0, p.bytes.length, p.offset);
-    await fh.truncate(s.layout.initrdOffset);
+    // Zeros (a hole) from the kernel's end to the end of the Ignition area; the initramfs goes in between.
+    await fh.truncate(s.layout.totalSize);
   } finally {
     await fh.close();
   }
   await pipeline(createReadStream(s.initramfs, { highWaterMark: 1 << 20 }), createWriteStream(out, { flags: 'r+', start: s.layout.initrdOffset }));
-  const fh2 = await open(out, 'r+');
-  try {
-    await fh2.truncate(s.layout.totalSize);
-  } finally {
-    await fh2.close();
-  }
 }
