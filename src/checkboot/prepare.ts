@@ -223,7 +223,7 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       await secret(cfg, i.profile.qemu.ignition === 'virtio-blk' ? padToSector(config) : config);
       return {
         medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg,
-        kargsAdded: [], ...(extra.length ? { kargsNote: 'qemu images are booted from an overlay whose grub.cfg day0 does not edit' } : {}),
+        kargsAdded: [], ...(extra.length ? { kargsNote: `qemu images are booted from an overlay whose ${bootMode(i.profile, cell.firmware).disk === 'zipl' ? 'zipl bootmap' : 'grub.cfg'} day0 does not edit` } : {}),
       };
     }
   }

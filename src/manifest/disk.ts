@@ -6,13 +6,16 @@
 //   efi-tree            the ESP content, one EFI/BOOT/<efi_boot_file> per EFI boot mode (grub-mkimage) + a grub.cfg
 //                       stub (only when the profile has an EFI boot mode)
 //   boot-<platform>     the boot partition content: kernel, initramfs, the BLS entry loader/entries/*.conf (kernel
-//                       args with ignition.platform.id=<platform>), grub.cfg that boots it, GRUB modules of every
-//                       GRUB target, the ignition.firstboot flag and, for metal with a config, ignition/config.ign (0600)
+//                       args with ignition.platform.id=<platform>), grub.cfg that boots it and GRUB modules of every
+//                       GRUB target (only when a boot mode boots the disk with GRUB), the ignition.firstboot flag and,
+//                       for metal with a config, ignition/config.ign (0600)
 //   <format> / raw-<format>
 //                       truncate → sfdisk → mkfs.fat/ext4/xfs (loopback with start/size in sectors) →
 //                       copy trees into the mounted filesystems → the boot modes' bootloader stages
 //                       (grub2.inst: boot.img + core.img for BIOS, the core image in the PReP partition for
-//                       Open Firmware; EFI modes need none beyond the ESP)
+//                       Open Firmware; EFI modes need none beyond the ESP; zipl.inst for a zipl mode (IBM Z): the
+//                       boot record in block 0 and the bootmap on the boot partition, the BLS entry's command line
+//                       baked in, with the boot partition mounted at /boot)
 //   <format>            for qcow2/vmdk/vhd: org.osbuild.qemu converts raw-<format>
 // Pure: same input, same manifest (UUIDs derive from `seed`).
 import { createHash } from 'node:crypto';
@@ -285,7 +288,9 @@ function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: Disk
     options: diskKargs(profile, labels, platform, input.kargAppend),
   }));
   const targets = grubTargets(profile);
-  const dirs: { path: string; mode?: number; parents?: boolean }[] = [{ path: `tree://${GRUB_DIR}` }, { path: `tree://${BLS_DIR}`, parents: true }];
+  // A platform whose disk boot modes have no GRUB (zipl reads the BLS entry at build time) gets no grub.cfg.
+  const grub = bootModes(profile).some((m) => m.disk.startsWith('grub2-'));
+  const dirs: { path: string; mode?: number; parents?: boolean }[] = [...(grub ? [{ path: `tree://${GRUB_DIR}` }] : []), { path: `tree://${BLS_DIR}`, parents: true }];
   for (const t of targets) dirs.push({ path: `tree://${GRUB_DIR}/${t}` });
   const ign = platform === 'metal' && input.ignition ? src.inline.add(input.ignition) : undefined;
   if (ign) dirs.push({ path: 'tree:///ignition', mode: 0o700 });
@@ -309,18 +314,18 @@ function bootPipeline(input: DiskPlanInput, platform: DiskPlatform, labels: Disk
       options: { paths: [{ from: `input://build${GRUB_BOOT_MODULES_DIR}/${t}/`, to: `tree://${GRUB_DIR}/${t}/` }] },
     });
   }
-  const files = [cfgId, entryId, ...(ign ? [ign] : [])];
+  const files = [...(grub ? [cfgId] : []), entryId, ...(ign ? [ign] : [])];
   stages.push({
     type: 'org.osbuild.copy',
     inputs: { files: filesInput(files) },
     options: { paths: [
-      { from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` },
+      ...(grub ? [{ from: `input://files/${cfgId}`, to: `tree://${GRUB_DIR}/grub.cfg` }] : []),
       { from: `input://files/${entryId}`, to: `tree://${blsEntryFile(kv)}` },
       ...(ign ? [{ from: `input://files/${ign}`, to: 'tree:///ignition/config.ign' }] : []),
     ] },
   });
   if (ign) stages.push({ type: 'org.osbuild.chmod', options: { items: { '/ignition/config.ign': { mode: '0600' } } } });
-  // The first-boot flag: GRUB sets $ignition_firstboot while it exists.
+  // The first-boot flag: GRUB sets $ignition_firstboot while it exists (zipl.inst bakes ignition.firstboot in if so).
   stages.push({ type: 'org.osbuild.ignition', options: { target: 'tree:///' } });
   return { name: `boot-${platform}`, build: BUILD, stages };
 }
@@ -336,9 +341,10 @@ function mkfsStage(p: PlannedPartition, rawFile: string, ss: SectorSize, seed: s
 }
 
 /** The bootloader stages the profile's boot modes need on a disk (after the filesystems are filled). */
-function bootloaderStages(profile: Profile, layout: DiskLayout, rawFile: string, ss: SectorSize): Stage[] {
+function bootloaderStages(profile: Profile, layout: DiskLayout, rawFile: string, ss: SectorSize, kernelVersion: string): Stage[] {
   const stages: Stage[] = [];
   const bootIdx = layout.partitions.findIndex((p) => p.mountpoint === '/boot');
+  let zipl = false;
   for (const m of bootModes(profile)) {
     if (!(m.sector_sizes as number[]).includes(ss)) continue;
     if (m.disk === 'grub2-bios' || m.disk === 'grub2-prep') {
@@ -356,6 +362,20 @@ function bootloaderStages(profile: Profile, layout: DiskLayout, rawFile: string,
           prefix: { type: 'partition', partlabel: 'gpt', number: bootIdx, path: GRUB_DIR },
           'sector-size': ss,
         },
+      });
+    }
+    if (m.disk === 'zipl' && !zipl) {
+      // zipl.inst: zipl reads the BLS entry for the kernel on the mounted boot partition, writes the bootmap (kernel,
+      // initramfs and command line) there and the boot record into block 0 of the whole disk (`disk`), which
+      // names the boot partition's start (`location`, in `blocksize` units). One record per disk.
+      const boot = layout.partitions[bootIdx];
+      if (!boot?.filesystem) continue;
+      zipl = true;
+      stages.push({
+        type: 'org.osbuild.zipl.inst',
+        devices: { disk: loopback(rawFile, ss), 'dev-boot': loopback(rawFile, ss, boot) },
+        mounts: [{ name: 'boot', type: MOUNT_TYPE[boot.filesystem]!, source: 'dev-boot', target: '/boot' }],
+        options: { kernel: kernelVersion, location: boot.start, blocksize: ss },
       });
     }
     // grub2-efi: the ESP's EFI/BOOT/<file> (copied with the filesystems) is all the firmware needs.
@@ -399,7 +419,7 @@ function diskPipeline(input: DiskPlanInput, format: DiskFormat, layout: DiskLayo
       options: { paths: [{ from: 'input://tree/', to: `mount://${p.name}/` }] },
     });
   }
-  stages.push(...copies, ...bootloaderStages(input.profile, layout, rawFile, ss));
+  stages.push(...copies, ...bootloaderStages(input.profile, layout, rawFile, ss, input.kernel.version));
   return { name: rawName, build: BUILD, stages };
 }
 

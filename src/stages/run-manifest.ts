@@ -27,6 +27,7 @@ import * as mkfsXfs from './mkfs-xfs.js';
 import * as qemu from './qemu.js';
 import * as sfdisk from './sfdisk.js';
 import * as truncate from './truncate.js';
+import * as ziplInst from './zipl-inst.js';
 import { runQueue, type QueuedTool, type ResolvedInput, type StageEnv, type StageImpl } from './types.js';
 
 export const STAGES: Record<string, StageImpl> = {
@@ -42,6 +43,7 @@ export const STAGES: Record<string, StageImpl> = {
   'org.osbuild.grub2.inst': grub2Inst.run,
   'org.osbuild.qemu': qemu.run,
   'org.osbuild.container-deploy': containerDeploy.run,
+  'org.osbuild.zipl.inst': ziplInst.run,
 };
 
 /** Where a container-deploy pipeline's tree comes from. */
@@ -212,8 +214,15 @@ function batchable(stage: Stage): boolean {
   return BATCHABLE.has(stage.type) && !(stage.mounts?.length) && Object.keys(stage.devices ?? {}).length === 0;
 }
 
+/**
+ * Stages that mount filesystems to read or write them as they are on the disk (not only to add to a filesystem
+ * job): the pending filesystems must be written into the disk before they run.
+ */
+const READS_MOUNTS = new Set(['org.osbuild.zipl.inst']);
+
 /** Stages whose work on a disk region can wait for the filesystem build (they only add to filesystem jobs). */
-function deferrable(stage: Stage): boolean {
+export function deferrable(stage: Stage): boolean {
+  if (READS_MOUNTS.has(stage.type)) return false;
   return stage.type.startsWith('org.osbuild.mkfs.') || (stage.mounts?.length ?? 0) > 0;
 }
 

@@ -1,6 +1,7 @@
 // The disk build plan: every format × sector size × profile is a manifest that real osbuild's schemas accept;
 // broken manifests are rejected with the offending path; partition offsets and alignment for 512 and 4096; the
-// bootloader stages follow the profile's boot modes (GRUB BIOS core + EFI on x86_64, EFI only on aarch64).
+// bootloader stages follow the profile's boot modes (GRUB BIOS core + EFI on x86_64, EFI only on aarch64, a zipl
+// boot record and no GRUB at all on s390x).
 import { describe, expect, test } from 'vitest';
 import { DISK_FORMATS, diskKargs, FORMATS, generateDiskManifest, outputFileName, seededUuid, supportedDiskFormats, type DiskFormat, type DiskPlanInput } from '../../../src/manifest/disk.js';
 import { blsEntryText, blsOptions, bootGrubCfg, CONSOLE_END, CONSOLE_START, editBlsOptions, efiStubGrubCfg, FIRSTBOOT_TOKEN, GRUB_BOOT_MODULES_DIR } from '../../../src/manifest/grub.js';
@@ -278,6 +279,8 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
   // modes whose GRUB is a core image outside any filesystem, and the partition role that holds it
   const CORE_ROLE = { 'grub2-bios': 'bios-boot', 'grub2-prep': 'prep' } as Record<string, string>;
   const bios = bootModes(p).filter((m) => m.disk in CORE_ROLE);
+  const zipl = bootModes(p).filter((m) => m.disk === 'zipl');
+  const grub = bootModes(p).some((m) => m.disk.startsWith('grub2-'));
   const formats = supportedDiskFormats(p);
   const cases: [DiskFormat, SectorSize][] = DISK_FORMATS.flatMap((f) => p.disk.sector_sizes.map((ss) => [f, ss] as [DiskFormat, SectorSize]));
 
@@ -313,19 +316,22 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
     const fsParts = layout.partitions.filter((x) => x.filesystem);
     const mkfsType = { vfat: 'org.osbuild.mkfs.fat', ext4: 'org.osbuild.mkfs.ext4', xfs: 'org.osbuild.mkfs.xfs' } as const;
     const biosHere = bios.filter((m) => (m.sector_sizes as number[]).includes(ss));
+    const ziplHere = zipl.some((m) => (m.sector_sizes as number[]).includes(ss));
     expect(stages.map((s) => s.type)).toEqual([
       'org.osbuild.truncate', 'org.osbuild.sfdisk',
       ...fsParts.map((x) => mkfsType[x.filesystem!]),
       ...fsParts.map(() => 'org.osbuild.copy'),
       ...biosHere.map(() => 'org.osbuild.grub2.inst'),
+      ...(ziplHere ? ['org.osbuild.zipl.inst'] : []),
     ]);
     const sfdisk = stages[1]!.options as { label: string; partitions: { name: string; type: string; start: number; size: number }[] };
     expect(sfdisk.label).toBe('gpt');
     expect(sfdisk.partitions.map((x) => x.name)).toEqual(p.disk.partitions.map((x) => x.name));
     expect(sfdisk.partitions.map((x) => x.type)).toEqual(p.disk.partitions.map((x) => x.type.toUpperCase()));
     const bootNumber = layout.partitions.findIndex((x) => x.mountpoint === '/boot');
+    const grubStages = stages.filter((s) => s.type === 'org.osbuild.grub2.inst');
     for (const [i, m] of biosHere.entries()) {
-      expect(stages[stages.length - biosHere.length + i]!.options).toMatchObject({
+      expect(grubStages[i]!.options).toMatchObject({
         platform: m.grub_target, location: layout.partitions.find((x) => x.role === CORE_ROLE[m.disk])!.start,
         prefix: { type: 'partition', partlabel: 'gpt', number: bootNumber, path: '/grub2' }, 'sector-size': ss,
       });
@@ -363,14 +369,18 @@ describe.each(EACH_PROFILE)('%s disk plan', (arch, p) => {
     const targets = [...new Set(bootModes(p).filter((m) => m.grub_target && m.disk !== 'none').map((m) => m.grub_target!))];
     expect(grubDirs).toEqual(targets.map((t) => `input://build${GRUB_BOOT_MODULES_DIR}/${t}/`));
     for (const platform of ['metal', 'qemu']) {
-      const cfg = copiedFile(manifest, `boot-${platform}`, 'tree:///grub2/grub.cfg')!.toString();
+      const cfgFile = copiedFile(manifest, `boot-${platform}`, 'tree:///grub2/grub.cfg');
+      // grub.cfg only where a boot mode boots the disk with GRUB (zipl bakes the entry in at build time)
+      expect(cfgFile !== undefined).toBe(grub);
+      const cfg = cfgFile?.toString() ?? '';
       const entry = copiedFile(manifest, `boot-${platform}`, 'tree:///loader/entries/day0-6.1.0-28-amd64.conf')!.toString();
       const options = blsOptions(entry);
       for (const d of p.console.devices) expect(options).toContain(consoleKarg(parseConsole(d)));
       for (const a of p.kernel.args) expect(options).toContain(a);
       expect(options).toContain(`ignition.platform.id=${platform}`);
       const uart = parseConsole(p.console.devices.at(-1)!).kind === 'ns16550';
-      expect(cfg.includes('serial --unit=')).toBe(uart);
+      expect(cfg.includes('serial --unit=')).toBe(grub && uart);
+      expect(options.at(-1)).toBe(FIRSTBOOT_TOKEN);
     }
   });
 
@@ -447,5 +457,75 @@ describe('x86_64 disk plan: BIOS GRUB on 512-byte disks, EFI on all', () => {
     expect(stagesOf(manifest, 'metal4k').map((s) => s.type)).not.toContain('org.osbuild.grub2.inst');
     // the BIOS-BOOT partition stays in the layout (same partition table as metal)
     expect((stagesOf(manifest, 'metal4k')[1]!.options as { partitions: { name: string }[] }).partitions[0]!.name).toBe('BIOS-BOOT');
+  });
+});
+
+describe('s390x disk plan: a zipl boot record, no GRUB', () => {
+  const z = profileOf('s390x');
+  const KV = '6.1.0-28-s390x';
+  const kernel = { version: KV, vmlinuz: `/usr/lib/modules/${KV}/vmlinuz`, initramfs: `/usr/lib/modules/${KV}/initramfs.img` };
+  const all = generateDiskManifest(input({ profile: z, formats: supportedDiskFormats(z), kernel }));
+  const disks = all.outputs.map((o) => (FORMATS[o.format].convert ? `raw-${o.format}` : o.format));
+
+  test('the zipl mode boots the disk formats of its sector size', () => {
+    expect(bootModes(z).map((m) => m.disk)).toEqual(['zipl']);
+    expect(supportedDiskFormats(z)).toEqual(['metal', 'qemu', 'vmware', 'azure']);
+  });
+
+  test('every disk gets one zipl.inst, last: the kernel, the boot partition\'s start as location, the whole disk and boot mounted at /boot', () => {
+    for (const [i, name] of disks.entries()) {
+      const stages = stagesOf(all.manifest, name);
+      const zs = stages.filter((s) => s.type === 'org.osbuild.zipl.inst');
+      expect(zs).toHaveLength(1);
+      expect(stages.at(-1)).toBe(zs[0]);
+      const layout = all.outputs[i]!.layout;
+      const boot = layout.partitions.find((x) => x.mountpoint === '/boot')!;
+      const rawFile = (stages[0]!.options as { filename: string }).filename;
+      expect(zs[0]).toEqual({
+        type: 'org.osbuild.zipl.inst',
+        devices: {
+          disk: { type: 'org.osbuild.loopback', options: { filename: rawFile, 'sector-size': 512 } },
+          'dev-boot': { type: 'org.osbuild.loopback', options: { filename: rawFile, start: boot.start, size: boot.size, lock: true, 'sector-size': 512 } },
+        },
+        mounts: [{ name: 'boot', type: 'org.osbuild.ext4', source: 'dev-boot', target: '/boot' }],
+        options: { kernel: KV, location: boot.start, blocksize: 512 },
+      });
+      expect(boot.start).toBe(2048);
+    }
+  });
+
+  test('the manifest validates against the osbuild schemas (zipl.inst included); a zipl.inst without location does not', () => {
+    assertValidManifest(all.manifest);
+    const broken = structuredClone(all.manifest);
+    const st = stagesOf(broken, 'metal').at(-1)!;
+    delete (st.options as Record<string, unknown>).location;
+    delete st.devices!.disk;
+    st.mounts = [];
+    const msgs = validateManifest(broken).issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n');
+    expect(msgs).toContain('location');
+    expect(msgs).toContain('disk');
+    expect(msgs).toMatch(/mounts: must NOT have fewer than 1 items/);
+  });
+
+  test('no GRUB: no grub2.inst stage, no GRUB module directories, no grub.cfg; the BLS entry carries the first-boot variable', () => {
+    for (const pl of all.manifest.pipelines) expect(pl.stages.map((s) => s.type)).not.toContain('org.osbuild.grub2.inst');
+    const text = JSON.stringify(all.manifest);
+    expect(text).not.toContain(GRUB_BOOT_MODULES_DIR);
+    expect(text).not.toContain('grub2');
+    expect(all.manifest.pipelines.map((x) => x.name)).not.toContain('efi-tree');
+    for (const platform of ['metal', 'qemu']) {
+      expect(copiedFile(all.manifest, `boot-${platform}`, 'tree:///grub2/grub.cfg')).toBeUndefined();
+      const entry = copiedFile(all.manifest, `boot-${platform}`, `tree:///loader/entries/day0-${KV}.conf`)!.toString();
+      expect(entry).toContain(`version ${KV}\n`);
+      expect(blsOptions(entry)).toEqual(['root=LABEL=root', 'rw', 'console=ttysclp0', `ignition.platform.id=${platform}`, FIRSTBOOT_TOKEN]);
+    }
+    // the first-boot flag that zipl.inst turns into ignition.firstboot
+    expect(stagesOf(all.manifest, 'boot-metal').map((s) => s.type)).toContain('org.osbuild.ignition');
+  });
+
+  test('layout: GPT, boot (ext4, 384 MiB) at 1 MiB, root (xfs) after it; file names carry the arch', () => {
+    const l = all.outputs[0]!.layout;
+    expect(l.partitions.map((x) => [x.number, x.name, x.filesystem, x.offsetBytes / 1048576])).toEqual([[1, 'boot', 'ext4', 1], [2, 'root', 'xfs', 385]]);
+    expect(all.outputs.map((o) => o.fileName)).toEqual(['demo-metal.s390x.raw', 'demo-qemu.s390x.qcow2', 'demo-vmware.s390x.vmdk', 'demo-azure.s390x.vhd']);
   });
 });

@@ -36,12 +36,17 @@ const plan = (over: Partial<DiskPlanInput> = {}) => generateDiskManifest({
   ...over,
 });
 
+const b64 = (t: string) => Buffer.from(t).toString('base64');
+const ZIPL_LISTING = `entry ${b64('day0-6.1.conf')} ${b64('version 6.1\nlinux /vmlinuz-6.1\ninitrd /initramfs-6.1.img\noptions rw $ignition_firstboot\n')}\nfirstboot 1\n`;
+
 class Recorder implements Executor {
   readonly mode = 'host' as const;
   calls: RunSpec[] = [];
   async run(spec: RunSpec): Promise<RunResult> {
     this.calls.push(spec);
-    return { exitCode: 0, stdout: '', stderr: '', killed: false, timedOut: false };
+    // zipl.inst reads the boot partition's BLS entries first (src/stages/zipl-inst.ts: parseEntryListing).
+    const stdout = spec.label?.includes('read the boot loader entries') ? ZIPL_LISTING : '';
+    return { exitCode: 0, stdout, stderr: '', killed: false, timedOut: false };
   }
   describe() {
     return 'recorder';
@@ -64,6 +69,8 @@ class Recorder implements Executor {
 }
 
 function classify(step: string): string {
+  if (step.includes('loader/entries/*.conf')) return 'zipl-read';
+  if (step.includes('--targettype')) return 'zipl';
   if (step.includes('SEEK_DATA')) return 'sparse-write';
   if (step.includes('boot.img')) return 'grub-patch';
   for (const t of ['mkfs.xfs', 'mkfs.ext4', 'mkfs.fat', 'grub-mkimage', 'sfdisk', 'qemu-img']) if (step.includes(t)) return t;
@@ -164,6 +171,10 @@ describe.each(EACH_PROFILE)('runManifest over the %s plan', (arch, p) => {
     const coreTargets = [...rec.text().matchAll(/grub-mkimage .*?--format '?([a-z0-9_-]+)/g)].map((x) => x[1]);
     expect(coreTargets.includes('i386-pc')).toBe(hasBios);
     expect(coreTargets.includes('powerpc-ieee1275')).toBe(hasPrep);
+    // zipl (IBM Z): the entries read, then the boot record written, once per disk
+    const hasZipl = bootModes(p).some((m) => m.disk === 'zipl');
+    expect(tools.filter((t) => t === 'zipl')).toHaveLength(hasZipl ? formats.length : 0);
+    expect(tools.filter((t) => t === 'zipl-read')).toHaveLength(hasZipl ? formats.length : 0);
     expect(tools.at(-1)).toBe('qemu-img');
     expect(rec.calls.at(-1)!.argv.at(-1)).toMatch(new RegExp(`trees/qemu/demo-qemu\\.${arch}\\.qcow2$`));
   });

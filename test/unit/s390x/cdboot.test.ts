@@ -16,13 +16,9 @@ import {
 import { writeCdbootImage } from '../../../src/s390x/cdboot-image.js';
 import { level1Path } from '../../helpers/coreos-iso.js';
 import { writeIso } from '../../helpers/iso9660-writer.js';
-import { readFileSync } from 'node:fs';
-import { parseProfile } from '../../../src/profiles/load.js';
-import { PACKAGE_ROOT } from '../../../src/util/paths.js';
+import { profile } from '../../helpers/profiles.js';
 
-// The s390x profile is staged (profiles/staged/) until its disks and boot checks land.
-const STAGED = join(PACKAGE_ROOT, 'profiles', 'staged', 's390x.toml');
-const p = parseProfile(readFileSync(STAGED, 'utf8'), STAGED);
+const p = profile('s390x');
 const LABEL = 'day0-0123456789ab';
 
 /** A stand-in s390 kernel image: "S390EP" at 0x10008, a default command line, recognisable bytes elsewhere. */
