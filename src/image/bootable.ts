@@ -9,7 +9,7 @@
 // The Ignition version is found without running anything from the image: the initramfs is decompressed (gzip in
 // Node; zstd/xz in the builder; an uncompressed early-microcode cpio in front is skipped), `usr/bin/ignition` is
 // taken from the cpio stream, and the version string that the build stamps into the binary (Go -X ldflags:
-// "v2.19.0", "2.19.0", "Debian 2.14.0+ds1-1+b6", NUL-delimited in .rodata) is scanned for. Running the binary
+// "v2.19.0", "2.19.0", "Debian 2.14.0+ds1-1+b6", bounded by non-printable bytes in .rodata) is scanned for. Running the binary
 // instead would mean executing image content as root in the privileged builder, and fails for foreign arches.
 import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
@@ -171,7 +171,9 @@ export async function readOsRelease(rootfs: string): Promise<Record<string, stri
 export function ignitionVersionFromBinary(bin: Uint8Array): IgnitionProbe {
   const s = Buffer.from(bin.buffer, bin.byteOffset, bin.byteLength).toString('latin1');
   const found = new Set<string>();
-  const stamp = /\0((?:Debian |v)?2\.\d{1,3}\.\d{1,3}(?:[-+~][0-9A-Za-z.+~-]*)?)\0/g;
+  // Go strings have no terminator: a stamp is bounded by non-printable bytes (NULs of a little-endian length or
+  // padding; on a big-endian binary such as s390x's the byte before it is the length's low byte, e.g. 0x18).
+  const stamp = /(?<![\x20-\x7e])((?:Debian |v)?2\.\d{1,3}\.\d{1,3}(?:[-+~][0-9A-Za-z.+~-]*)?)(?![\x20-\x7e])/g;
   for (const m of s.matchAll(stamp)) found.add(m[1]!);
   for (const m of s.matchAll(/Ignition (v?2\.\d{1,3}\.\d{1,3})\b/g)) found.add(m[1]!);
   const versions = new Map<string, string>();

@@ -57,6 +57,14 @@ describe('version stamped into the binary', () => {
     expect(ignitionVersionFromBinary(stamp('v2.19.0'))).toEqual({ version: '2.19.0', raw: 'v2.19.0' });
     expect(ignitionVersionFromBinary(stamp('2.21.0'))).toEqual({ version: '2.21.0', raw: '2.21.0' });
   });
+  it('finds a stamp in a big-endian binary, where a length byte (not a NUL) comes right before it (s390x)', () => {
+    // As in Debian's s390x ignition: …00 00 00 18 "Debian 2.14.0+ds1-1+b6" 00 00…
+    const be = Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x18]), Buffer.from('Debian 2.14.0+ds1-1+b6'), Buffer.alloc(10)]);
+    expect(ignitionVersionFromBinary(be)).toEqual({ version: '2.14.0', raw: 'Debian 2.14.0+ds1-1+b6' });
+  });
+  it('takes no version out of longer printable runs (OIDs, other version strings)', () => {
+    expect(ignitionVersionFromBinary(Buffer.from('\x012.5.4.3\x01go1.19.8\x01release 2.14.0-x\x01')).version).toBeUndefined();
+  });
   it('says so when there is none or it is ambiguous', () => {
     expect(ignitionVersionFromBinary(Buffer.from('nothing here 2.1 v2')).version).toBeUndefined();
     const two = Buffer.concat([stamp('v2.19.0'), stamp('v2.20.0')]);
