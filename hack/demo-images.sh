@@ -2,7 +2,8 @@
 # Build the demo world's OS images for every platform that has a profile, and push them to the local registry as
 # image indexes (one manifest per arch), the way multi-arch OS images are published:
 #   $DAY0_REGISTRY/day0/demo-base:latest     CoreOS-like base (kernel, systemd, dracut, Ignition) from Debian packages,
-#                                            plus a coreos-installer (hack/demo/installer: a files-only layer)
+#                                            plus a coreos-installer (hack/demo/installer: a files-only layer) and,
+#                                            where disks boot with zipl, zipl (hack/demo/zipl: files only)
 #   $DAY0_REGISTRY/day0/demo-layered:latest  FROM the base + libreswan, a config file, an enabled service
 # and write an oci-archive holding every arch of the layered image to $DAY0_CACHE/demo/demo-layered.oci.tar.
 # The base root filesystem comes from one recipe for every arch (hack/demo/base/build.sh: mmdebstrap, natively for
@@ -40,6 +41,11 @@ registry_has() { skopeo inspect --raw --tls-verify=false "docker://$1" >/dev/nul
 digest_of() { skopeo inspect --raw --tls-verify=false "docker://$1" 2>/dev/null | sha256sum | cut -c1-64; }
 
 base_hashes=() layered_hashes=()
+# The builder image, for files of its foreign-arch sysroots (the zipl layer below); a stopped container to copy from.
+builder=$("$DAY0_ROOT/hack/builder-image.sh") || die "the builder image is missing and could not be built"
+builder_cid=$(podman create --label io.day0.pid=$$ "$builder" /bin/true) || die "podman create $builder failed"
+zipl_ctx=$(mktemp -d /tmp/day0-zipl-ctx-XXXXXX)
+trap 'podman rm -f "$builder_cid" >/dev/null 2>&1 || true; rm -rf "$zipl_ctx"' EXIT
 for a in $arches; do
   platform=$(facts oci-platform "$a") || die "no profile with deb_arch = $a"
   IFS=/ read -r _ oci variant <<<"$platform"
@@ -73,6 +79,24 @@ for a in $arches; do
       --label "day0.input-hash=$base_hash" -t "$base_ref" "$DAY0_ROOT/hack/demo/installer" >"$DAY0_CACHE/demo/installer-$a.log" 2>&1 \
       || { tail -30 "$DAY0_CACHE/demo/installer-$a.log" >&2; die "demo-base ($a): installer layer failed (log: $DAY0_CACHE/demo/installer-$a.log)"; }
     log "demo-base ($a): installer layer added"
+  fi
+  # The zipl layer (files only), where the builder's sysroot for this arch has zipl (a profile's foreign packages
+  # brought s390-tools: IBM Z): the installed OS reruns zipl once first boot is done (hack/demo/zipl).
+  if [ "$a" != "$host_arch" ] && podman cp "$builder_cid:/usr/lib/day0/sysroot/$a/sbin/zipl" "$zipl_ctx/zipl" 2>/dev/null; then
+    podman cp "$builder_cid:/usr/lib/day0/sysroot/$a/lib/s390-tools/stage3.bin" "$zipl_ctx/stage3.bin" \
+      || die "demo-base ($a): the builder's $a sysroot has zipl but no lib/s390-tools/stage3.bin"
+    cp "$DAY0_ROOT"/hack/demo/zipl/* "$zipl_ctx/"
+    prev_id=$(podman image inspect --format '{{.Id}}' "$base_ref")
+    base_hash=$( { echo "$prev_id"; input_hash "$zipl_ctx"; } | sha256sum | cut -c1-16)
+    prev_ref=$base_ref
+    base_ref="localhost/day0/demo-base:$base_hash"
+    if ! image_exists "$base_ref"; then
+      podman build --network=none --layers=false --platform "$platform" --pull=never --build-arg "BASE=$prev_ref" \
+        --label "day0.input-hash=$base_hash" -t "$base_ref" "$zipl_ctx" >"$DAY0_CACHE/demo/zipl-$a.log" 2>&1 \
+        || { tail -30 "$DAY0_CACHE/demo/zipl-$a.log" >&2; die "demo-base ($a): zipl layer failed (log: $DAY0_CACHE/demo/zipl-$a.log)"; }
+      log "demo-base ($a): zipl layer added"
+    fi
+    rm -f "$zipl_ctx"/*
   fi
   base_id=$(podman image inspect --format '{{.Id}}' "$base_ref")
   layered_hash=$( { echo "$base_id"; input_hash "$DAY0_ROOT/hack/demo/layered"; } | sha256sum | cut -c1-16)
