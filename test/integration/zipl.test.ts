@@ -3,6 +3,7 @@
 // firstboot-complete does), so the second boot does not run Ignition again and the config's files persist.
 // `day0 build --arch <arch> -f metal` on the demo layered image for every profile whose disks boot with zipl,
 // then QEMU (TCG) boots of the published disk image (this test's own output), one after the other.
+// Then the install flow onto a zipl disk (below).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,4 +96,39 @@ describe.each(ZIPL)('%s: a zipl disk runs Ignition on its first boot only', (arc
     expect(log2).not.toMatch(/Kernel command line:.*ignition\.firstboot/);
     expect(log2).not.toMatch(/Ignition \(files\)/);
   }, 2 * BOOT_TIMEOUT_MS + 60_000);
+});
+
+// The install flow on a zipl platform: the live ISO's installer writes the metal image, edits the BLS entry's
+// kernel arguments and must write the bootmap again (zipl baked the old command line in), as coreos-installer runs
+// zipl on s390x; the target disk then boots alone with the appended argument on its command line.
+describe.each(ZIPL)('%s: an install onto a zipl disk applies its kernel arguments', (arch) => {
+  const karg = `day0.zipl_test=${NONCE}`;
+  const out = join(work, `${arch}-install`);
+  let code: number | null;
+  let stdout = '';
+  let results: { medium: string; verdict: string; reason?: string; consoleLog: string; install?: { consoleLog: string }; lastLines?: string[] }[];
+
+  beforeAll(() => {
+    const r = spawnSync('node', [DAY0, 'build', DEMO, '--arch', arch, '--tls-verify=false', '-f', 'iso', '-o', out,
+      '--dest-device', '/dev/vda', '--dest-ignition', join(ROOT, 'hack/demo/install.ign'), '--dest-karg-append', karg,
+      '--check-boot', '--progress', 'plain'], { encoding: 'utf8', timeout: 40 * 60_000 });
+    code = r.status;
+    stdout = r.stdout;
+    if (!existsSync(join(out, 'build.json'))) throw new Error(`build failed (${r.status}): ${r.stderr.slice(-3000)}`);
+    results = (JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { checkBoot: { results: typeof results } }).checkBoot.results;
+  }, 45 * 60_000);
+
+  test('the install cell passes; the installer rewrote the bootmap; the target boots with --dest-karg-append and first boot', () => {
+    for (const r of results) if (r.verdict !== 'pass') process.stdout.write(`${r.medium} ${r.reason}\n  ${r.lastLines?.join('\n  ')}\n`);
+    expect(results.map((r) => [r.medium, r.verdict])).toEqual([[expect.stringMatching(/^iso-install-/), 'pass']]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('1/1 media booted with Ignition applied');
+    const live = readFileSync(results[0]!.install!.consoleLog, 'utf8');
+    expect(live).toMatch(/day0-zipl: bootmap written from /);
+    expect(live).toContain('Install complete.');
+    const cmdline = /Kernel command line: (.*)/.exec(readFileSync(results[0]!.consoleLog, 'utf8'))![1]!.trim().split(/\s+/);
+    expect(cmdline).toContain(karg);
+    expect(cmdline).toContain('ignition.firstboot');
+    expect(cmdline.some((a) => a.startsWith('coreos.liveiso='))).toBe(false);
+  });
 });
