@@ -1,26 +1,27 @@
 // Per cell: a private copy of the medium carrying the user's config plus day0's check, handed over the way the
 // medium expects it (embedded area for ISO, Ignition initrd for PXE, boot partition for metal, fw_cfg for qemu).
 // Under TCG, the copy also gets the profile's timer-safe kernel arguments (`qemu.tcg_kargs`): in the ISO's kargs
-// areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's BLS entries.
-// The artifacts themselves are never modified.
+// areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's BLS entries
+// (metal copies, and the qemu cell's overlay). The artifacts themselves are never modified.
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, copyFile as cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { check, type Bind, type Executor } from '../executor/index.js';
 import { packIgnitionInitrd, unpackIgnitionInitrd } from '../formats/ignition-initrd.js';
 import { embedIgnition, modifyKargs, readIsoEmbedInfo, showIgnition } from '../live/iso-embed.js';
-import { BLS_DIR, editBlsOptions, GRUB_DIR } from '../manifest/grub.js';
 import type { BootMedium } from '../qemu/args.js';
-import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
-import { Day0Error } from '../util/errors.js';
 import { kargsFromParmfile } from '../s390x/cdboot.js';
 import { bootMode } from '../profiles/boot.js';
 import { grubTerminal, primaryConsole } from '../profiles/console.js';
 import type { Netboot, Profile } from '../profiles/schema.js';
-import { copyFile as cp, mkdir } from 'node:fs/promises';
+import { editKargsFiles, editQcow2BootPartition, rawBootPartition, readKargsFiles, type KargsEdit } from './boot-partition.js';
 import type { Cell, PxeSet } from './cells.js';
 import { serveFiles } from './http.js';
+import { appendKargs, grubCfgWithKargs, ipxeWithKargs, kargsFromIpxe } from './kargs.js';
+
+// A zipl disk's kernel arguments are in its bootmap (written by zipl at build time), not in a file GRUB reads.
+const ZIPL_NOTE = 'zipl disks carry their kernel arguments in the bootmap, which the check does not rewrite';
 
 export interface Prepared {
   medium: BootMedium;
@@ -68,40 +69,6 @@ export async function concatInitrds(parts: string[], out: string): Promise<void>
     if (pad) ws.write(Buffer.alloc(pad));
   }
   await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
-}
-
-/** The kernel command line an iPXE script gives (minus initrd= names). */
-export function kargsFromIpxe(script: string): string | undefined {
-  const line = script.split('\n').find((l) => l.startsWith('kernel '));
-  return line?.split(/\s+/).slice(2).filter((a) => !a.startsWith('initrd=')).join(' ');
-}
-
-/** `line` (a kernel command line) with `args` appended, each unless already there as a whole argument. */
-export function appendKargs(line: string, args: readonly string[]): string {
-  const have = new Set(line.split(/\s+/).filter(Boolean));
-  const add = args.filter((a) => !have.has(a));
-  return add.length ? `${line.trimEnd()} ${add.join(' ')}` : line;
-}
-
-/** An iPXE script whose `kernel` lines carry `args` too. */
-export function ipxeWithKargs(script: string, args: readonly string[]): string {
-  return script.split('\n').map((l) => (l.startsWith('kernel ') ? appendKargs(l, args) : l)).join('\n');
-}
-
-/**
- * A GRUB config whose `linux`/`linuxefi` lines carry `args` too (before a trailing `${…}` variable such as
- * day0's `${ignition_firstboot}`, which stays last). Throws when there is no such line (nothing would be added).
- */
-export function grubCfgWithKargs(cfg: string, args: readonly string[]): string {
-  let found = false;
-  const out = cfg.split('\n').map((l) => {
-    const m = /^(\s*linux(?:efi|16)?\s+\S+.*?)(\s+\$\{[A-Za-z_][A-Za-z0-9_]*\})?\s*$/.exec(l);
-    if (!m) return l;
-    found = true;
-    return `${appendKargs(m[1]!, args)}${m[2] ?? ''}`;
-  });
-  if (!found) throw new Error('the GRUB config has no linux line to add kernel arguments to');
-  return out.join('\n');
 }
 
 /** Make sure an iPXE script loads `ign` as an initrd (a build without --ignition has none). */
@@ -168,46 +135,24 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
     case 'metal4k': {
       const copy = join(work, basename(cell.artifact));
       const sector = cell.kind === 'metal4k' ? 4096 : 512;
-      // A zipl disk's kernel arguments are in its bootmap (written by zipl at build time), not in a file GRUB reads:
-      // the check adds none there.
       const baked = bootMode(i.profile, cell.firmware).disk === 'zipl';
       const edits = baked ? [] : extra;
       check(await exec.run({ argv: ['cp', '--sparse=always', '--reflink=auto', cell.artifact, copy], binds: [{ path: cell.artifact, readonly: true }, { path: work }], label: 'copy disk' }), 'copying the disk image');
       const userFile = join(work, 'user.ign');
-      const grubCfg = `$M${GRUB_DIR}/grub.cfg`;
-      // Kernel arguments go where coreos-installer puts them: the BLS entries' options lines (grub.cfg's linux line
-      // on disks made before day0 wrote BLS entries).
-      await onBootPartition(exec, copy, work, [
+      const onBoot = await rawBootPartition(exec, copy, work);
+      await onBoot([
         'if [ -e "$M/ignition/config.ign" ]; then cp "$M/ignition/config.ign" "$W/user.ign"; chmod 600 "$W/user.ign"; fi',
-        ...(edits.length ? [
-          `mkdir -p "$W/bls"; for f in "$M${BLS_DIR}"/*.conf; do [ -e "$f" ] && cp "$f" "$W/bls/"; done`,
-          `if [ -e "${grubCfg}" ]; then cp "${grubCfg}" "$W/grub.cfg"; fi`,
-        ] : []),
+        ...(edits.length ? readKargsFiles : []),
       ].join('\n'));
       const user = (await readFile(userFile).catch(() => undefined)) ?? i.userConfig;
       await secret(join(work, 'check.ign'), i.withCheck(user));
-      let kargsAdded: string[] = [];
-      let kargsNote: string | undefined = baked && extra.length ? 'zipl disks carry their kernel arguments in the bootmap, which the check does not rewrite' : undefined;
-      let install: string[] = [];
-      if (edits.length) {
-        const entries = (await readdir(join(work, 'bls')).catch(() => [] as string[])).filter((f) => f.endsWith('.conf'));
-        const cfg = await readFile(join(work, 'grub.cfg'), 'utf8').catch(() => undefined);
-        if (entries.length) {
-          for (const e of entries) await writeFile(join(work, 'bls', e), editBlsOptions(await readFile(join(work, 'bls', e), 'utf8'), { append: edits }));
-          install = [`for f in "$W/bls"/*.conf; do install -m 0644 "$f" "$M${BLS_DIR}/"; done`];
-          kargsAdded = [...edits];
-        } else if (cfg === undefined) kargsNote = `the boot partition has neither ${BLS_DIR.slice(1)}/*.conf nor ${GRUB_DIR.slice(1)}/grub.cfg`;
-        else {
-          await writeFile(join(work, 'grub.cfg'), grubCfgWithKargs(cfg, edits));
-          install = [`install -m 0644 "$W/grub.cfg" "${grubCfg}"`];
-          kargsAdded = [...edits];
-        }
-      }
-      await onBootPartition(exec, copy, work, [
+      const kargs: KargsEdit = edits.length ? await editKargsFiles(work, edits)
+        : { install: [], kargsAdded: [], ...(baked && extra.length ? { kargsNote: ZIPL_NOTE } : {}) };
+      await onBoot([
         'mkdir -p "$M/ignition" && install -m 0600 "$W/check.ign" "$M/ignition/config.ign" && touch "$M/ignition.firstboot"',
-        ...install,
+        ...kargs.install,
       ].join('\n'));
-      return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [], kargsAdded, ...(kargsNote ? { kargsNote } : {}) };
+      return { medium: { kind: 'disk', path: copy, format: 'raw', sectorSize: sector }, binds: [], kargsAdded: kargs.kargsAdded, ...(kargs.kargsNote ? { kargsNote: kargs.kargsNote } : {}) };
     }
     case 'iso-install':
     case 'metal4k-install':
@@ -221,9 +166,21 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       // A virtio-blk disk has whole 512-byte sectors: a config of any other length would lose its tail. Ignition
       // trims the trailing NULs of the block device it reads.
       await secret(cfg, i.profile.qemu.ignition === 'virtio-blk' ? padToSector(config) : config);
+      const binds = [{ path: cell.artifact, readonly: true }];
+      // The TCG arguments go into the overlay's BLS entries, as on metal copies (blocks written into the overlay).
+      let kargs: KargsEdit = { install: [], kargsAdded: [] };
+      if (extra.length && bootMode(i.profile, cell.firmware).disk === 'zipl') kargs.kargsNote = ZIPL_NOTE;
+      else if (extra.length) {
+        await editQcow2BootPartition(exec, overlay, work, binds, async (onBoot) => {
+          await onBoot(readKargsFiles.join('\n'));
+          kargs = await editKargsFiles(work, extra);
+          if (kargs.install.length) await onBoot(kargs.install.join('\n'));
+          return kargs.install.length > 0;
+        });
+      }
       return {
-        medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds: [{ path: cell.artifact, readonly: true }], platformIgnition: cfg,
-        kargsAdded: [], ...(extra.length ? { kargsNote: `qemu images are booted from an overlay whose ${bootMode(i.profile, cell.firmware).disk === 'zipl' ? 'zipl bootmap' : 'grub.cfg'} day0 does not edit` } : {}),
+        medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds, platformIgnition: cfg,
+        kargsAdded: kargs.kargsAdded, ...(kargs.kargsNote ? { kargsNote: kargs.kargsNote } : {}),
       };
     }
   }
@@ -266,34 +223,4 @@ async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ign
     label: 'grub-mkimage (netboot)',
   }), 'making the GRUB network image');
   return { medium: { kind: 'netboot', bootUrl: grubFile, tftpRoot: tftp, httpRoot: http }, binds: [], kargsAdded: [...(i.extraKargs ?? [])] };
-}
-
-/**
- * Run `script` with the disk's GPT partition named "boot" mounted at $M ($W = work dir), in the builder. The
- * partition is found by day0's GPT reader and attached by offset (no partition scanning: this is not available
- * for loop devices on every kernel). Loop device and mount are released by the script's trap, also on failure.
- */
-async function onBootPartition(exec: Executor, disk: string, work: string, script: string): Promise<void> {
-  const fh = await open(disk, 'r');
-  let boot: GptPartition | undefined;
-  try {
-    boot = (await readGpt(readAtHandle(fh), basename(disk))).partitions.find((p) => p.name === 'boot');
-  } finally {
-    await fh.close();
-  }
-  if (!boot) throw new Day0Error(`${basename(disk)} has no GPT partition named "boot"`, { fix: 'pass a metal disk image made by `day0 build`' });
-  const wrapper = [
-    'set -eu',
-    'disk="$1"; W="$2"; M="$W/mnt"; mkdir -p "$M"',
-    'dev=$(losetup -f --show -o "$3" --sizelimit "$4" "$disk")',
-    'cleanup() { umount "$M" 2>/dev/null || true; losetup -d "$dev" 2>/dev/null || true; }',
-    'trap cleanup EXIT',
-    'mount -t ext4 "$dev" "$M"',
-    script,
-  ].join('\n');
-  check(
-    await exec.run({ argv: ['sh', '-c', wrapper, 'sh', disk, work, String(boot.offset), String(boot.size)], binds: [{ path: work }], label: 'boot partition' }),
-    `editing the boot partition of ${basename(disk)}`,
-    'check loop devices with `day0 doctor`',
-  );
 }

@@ -20,7 +20,7 @@ const foreign = knownArches().filter((a) => a !== hostArch());
 interface CheckJson {
   passed: boolean;
   accel: Record<string, { accel: string; reason: string }>;
-  results: { arch: string; medium: string; verdict: string; reason?: string; seconds: number; consoleLog: string; lastLines?: string[] }[];
+  results: { arch: string; medium: string; verdict: string; reason?: string; seconds: number; consoleLog: string; lastLines?: string[]; tcgKargs?: string[]; kargsNote?: string }[];
 }
 
 beforeAll(() => {
@@ -70,6 +70,21 @@ describe.each(foreign)('day0 build --arch %s --check-boot (every medium)', (arch
     expect(report.accel[arch]?.accel).toBe('tcg');
     expect(stdout).toMatch(new RegExp(`acceleration ${arch}: tcg`));
     for (const r of report.results) expect(readFileSync(r.consoleLog, 'utf8')).toMatch(/DAY0-BOOT-CHECK [0-9a-f]{16} OK/);
+  });
+
+  it('adds the profile\'s TCG kernel arguments to every GRUB-booted copy, the qemu overlay included, and the kernel gets them', async () => {
+    const p = await loadProfile(arch);
+    const modes = new Map(bootModes(p).map((m) => [m.name, m]));
+    for (const r of report.results) {
+      const zipl = /^(metal|metal4k|qemu)-/.test(r.medium) && modes.get(r.medium.replace(/^\w+-/, ''))?.disk === 'zipl';
+      if (zipl) {
+        expect(r.kargsNote, r.medium).toMatch(/bootmap/);
+        continue;
+      }
+      expect(r.tcgKargs, r.medium).toEqual(p.qemu.tcg_kargs);
+      const cmdline = /Kernel command line: (.*)/.exec(readFileSync(r.consoleLog, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+      for (const k of p.qemu.tcg_kargs) expect(cmdline, r.medium).toContain(k);
+    }
   });
 
   it('names the artifacts for the arch and records the tools that made them', () => {

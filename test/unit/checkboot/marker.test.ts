@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkScript, markerFragment, newMarker } from '../../../src/checkboot/marker.js';
-import { ipxeWithIgnition, kargsFromIpxe } from '../../../src/checkboot/prepare.js';
+import { kargsFromIpxe } from '../../../src/checkboot/kargs.js';
+import { ipxeWithIgnition } from '../../../src/checkboot/prepare.js';
 
 describe('boot-check marker', () => {
   it('uses a fresh nonce per run', () => {

@@ -1,7 +1,7 @@
 // Timer-safe kernel arguments under TCG: added to the boot check's private copy (kernel append, iPXE script, GRUB
 // configs), from the profile (qemu.tcg_kargs), and said in the reports.
 import { describe, expect, it } from 'vitest';
-import { appendKargs, grubCfgWithKargs, ipxeWithKargs } from '../../../src/checkboot/prepare.js';
+import { appendKargs, grubCfgWithKargs, ipxeWithKargs } from '../../../src/checkboot/kargs.js';
 import { renderReportHtml } from '../../../src/checkboot/html.js';
 import { formatTable, tcgKargsText, toJson, type CheckReport } from '../../../src/checkboot/report.js';
 import { blsEntryText, blsOptions, editBlsOptions } from '../../../src/manifest/grub.js';
