@@ -64,32 +64,35 @@ export function qcow2RangeOpts(path: string, offset: number, size: number): stri
 
 /**
  * A qcow2 overlay's boot partition, for edits: `edit` gets it as a raw file in `work`; afterwards the 64 KiB blocks
- * that differ from before are written into the overlay (qemu-io), which is then read back and compared.
+ * that differ from before are written into the overlay (qemu-io), which is then read back and compared. A disk with
+ * no GPT partition named "boot" (not a day0 image) is left as it is: returns why, and the boot check boots it as is.
  */
-export async function editQcow2BootPartition(exec: Executor, overlay: string, work: string, binds: Bind[], edit: (on: OnBoot) => Promise<boolean>): Promise<void> {
+export async function editQcow2BootPartition(exec: Executor, overlay: string, work: string, binds: Bind[], edit: (on: OnBoot) => Promise<boolean>): Promise<string | undefined> {
   const run = async (argv: string[], label: string, what: string) =>
     check(await exec.run({ argv, binds: [...binds, { path: work }], label }), what);
   const head = join(work, 'head.raw');
   const HEAD = 1 << 20;
   await run(['qemu-img', 'convert', '--image-opts', qcow2RangeOpts(overlay, 0, HEAD), '-O', 'raw', head], 'qemu-img', 'reading the disk\'s partition table');
   const fh = await open(head, 'r');
-  let boot: GptPartition;
+  let boot: GptPartition | undefined;
   try {
-    boot = bootPartitionOf((await readGpt(readAtHandle(fh), basename(overlay))).partitions, basename(overlay));
+    boot = (await readGpt(readAtHandle(fh), basename(overlay)).catch(() => undefined))?.partitions.find((p) => p.name === 'boot');
   } finally {
     await fh.close();
     await rm(head, { force: true });
   }
+  if (!boot) return 'the disk has no GPT partition named "boot"';
   const part = join(work, 'boot.raw');
   const before = join(work, 'boot.before.raw');
   const range = qcow2RangeOpts(overlay, boot.offset, boot.size);
   try {
     await run(['sh', '-c', 'set -eu; qemu-img convert --image-opts "$1" -O raw "$2"; cp --sparse=always --reflink=auto "$2" "$3"', 'sh', range, part, before],
       'qemu-img', 'taking out the boot partition');
-    const changed = await edit((script) => onFilesystem(exec, part, 0, boot.size, work, script));
-    if (!changed) return;
+    const size = boot.size;
+    const changed = await edit((script) => onFilesystem(exec, part, 0, size, work, script));
+    if (!changed) return undefined;
     const extents = await changedExtents(before, part, 64 * 1024);
-    if (!extents.length) return;
+    if (!extents.length) return undefined;
     const dir = join(work, 'extents');
     const files = await writeExtentFiles(part, extents, dir);
     // qemu-io splits its commands at spaces: the extent files are named relative to their directory
@@ -98,6 +101,7 @@ export async function editQcow2BootPartition(exec: Executor, overlay: string, wo
     // qemu-io reports some failed writes only on its output: read the partition back and compare.
     await run(['sh', '-c', 'set -eu; qemu-img convert --image-opts "$1" -O raw "$2.back"; cmp -s "$2" "$2.back"', 'sh', range, part],
       'qemu-img', 'checking the edited boot partition in the overlay');
+    return undefined;
   } finally {
     await rm(join(work, 'extents'), { recursive: true, force: true });
     for (const f of [part, before, `${part}.back`]) await rm(f, { force: true });

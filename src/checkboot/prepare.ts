@@ -171,12 +171,13 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       let kargs: KargsEdit = { install: [], kargsAdded: [] };
       if (extra.length && bootMode(i.profile, cell.firmware).disk === 'zipl') kargs.kargsNote = ZIPL_NOTE;
       else if (extra.length) {
-        await editQcow2BootPartition(exec, overlay, work, binds, async (onBoot) => {
+        const skipped = await editQcow2BootPartition(exec, overlay, work, binds, async (onBoot) => {
           await onBoot(readKargsFiles.join('\n'));
           kargs = await editKargsFiles(work, extra);
           if (kargs.install.length) await onBoot(kargs.install.join('\n'));
           return kargs.install.length > 0;
         });
+        if (skipped) kargs = { install: [], kargsAdded: [], kargsNote: skipped };
       }
       return {
         medium: { kind: 'disk', path: overlay, format: 'qcow2' }, binds, platformIgnition: cfg,
