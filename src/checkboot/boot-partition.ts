@@ -5,7 +5,7 @@
 import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { check, type Bind, type Executor } from '../executor/index.js';
-import { readAtHandle, readGpt, type GptPartition } from '../formats/gpt.js';
+import { readAtHandle, readGpt, type GptPartition, type ReadAt } from '../formats/gpt.js';
 import { BLS_DIR, editBlsOptions, GRUB_DIR } from '../manifest/grub.js';
 import { Day0Error } from '../util/errors.js';
 import { changedExtents, writeExtentFiles } from '../util/extents.js';
@@ -36,21 +36,16 @@ async function onFilesystem(exec: Executor, file: string, offset: number, size: 
   );
 }
 
-function bootPartitionOf(partitions: GptPartition[], what: string): GptPartition {
-  const boot = partitions.find((p) => p.name === 'boot');
-  if (!boot) throw new Day0Error(`${what} has no GPT partition named "boot"`, { fix: 'pass a disk image made by `day0 build`' });
-  return boot;
+/** The GPT partition named "boot" of the disk `readAt` reads; undefined when there is none (or no GPT at all). */
+async function findBootPartition(readAt: ReadAt, what: string): Promise<GptPartition | undefined> {
+  return (await readGpt(readAt, what).catch(() => undefined))?.partitions.find((p) => p.name === 'boot');
 }
 
 /** The boot partition of a raw disk image (in `work`), found by day0's GPT reader. */
 export async function rawBootPartition(exec: Executor, disk: string, work: string): Promise<OnBoot> {
   const fh = await open(disk, 'r');
-  let boot: GptPartition;
-  try {
-    boot = bootPartitionOf((await readGpt(readAtHandle(fh), basename(disk))).partitions, basename(disk));
-  } finally {
-    await fh.close();
-  }
+  const boot = await findBootPartition(readAtHandle(fh), basename(disk)).finally(() => fh.close());
+  if (!boot) throw new Day0Error(`${basename(disk)} has no GPT partition named "boot"`, { fix: 'pass a disk image made by `day0 build`' });
   return (script) => onFilesystem(exec, disk, boot.offset, boot.size, work, script);
 }
 
@@ -74,13 +69,10 @@ export async function editQcow2BootPartition(exec: Executor, overlay: string, wo
   const HEAD = 1 << 20;
   await run(['qemu-img', 'convert', '--image-opts', qcow2RangeOpts(overlay, 0, HEAD), '-O', 'raw', head], 'qemu-img', 'reading the disk\'s partition table');
   const fh = await open(head, 'r');
-  let boot: GptPartition | undefined;
-  try {
-    boot = (await readGpt(readAtHandle(fh), basename(overlay)).catch(() => undefined))?.partitions.find((p) => p.name === 'boot');
-  } finally {
+  const boot = await findBootPartition(readAtHandle(fh), basename(overlay)).finally(async () => {
     await fh.close();
     await rm(head, { force: true });
-  }
+  });
   if (!boot) return 'the disk has no GPT partition named "boot"';
   const part = join(work, 'boot.raw');
   const before = join(work, 'boot.before.raw');
@@ -88,8 +80,7 @@ export async function editQcow2BootPartition(exec: Executor, overlay: string, wo
   try {
     await run(['sh', '-c', 'set -eu; qemu-img convert --image-opts "$1" -O raw "$2"; cp --sparse=always --reflink=auto "$2" "$3"', 'sh', range, part, before],
       'qemu-img', 'taking out the boot partition');
-    const size = boot.size;
-    const changed = await edit((script) => onFilesystem(exec, part, 0, size, work, script));
+    const changed = await edit((script) => onFilesystem(exec, part, 0, boot.size, work, script));
     if (!changed) return undefined;
     const extents = await changedExtents(before, part, 64 * 1024);
     if (!extents.length) return undefined;

@@ -4,7 +4,7 @@
 // areas, the PXE kernel command line (direct append, iPXE script, GRUB netboot config) or the disk's BLS entries
 // (metal copies, and the qemu cell's overlay). The artifacts themselves are never modified.
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, copyFile as cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { check, type Bind, type Executor } from '../executor/index.js';
@@ -168,9 +168,9 @@ export async function prepareCell(i: PrepareInput): Promise<Prepared> {
       await secret(cfg, i.profile.qemu.ignition === 'virtio-blk' ? padToSector(config) : config);
       const binds = [{ path: cell.artifact, readonly: true }];
       // The TCG arguments go into the overlay's BLS entries, as on metal copies (blocks written into the overlay).
-      let kargs: KargsEdit = { install: [], kargsAdded: [] };
-      if (extra.length && bootMode(i.profile, cell.firmware).disk === 'zipl') kargs.kargsNote = ZIPL_NOTE;
-      else if (extra.length) {
+      const zipl = bootMode(i.profile, cell.firmware).disk === 'zipl';
+      let kargs: KargsEdit = { install: [], kargsAdded: [], ...(zipl && extra.length ? { kargsNote: ZIPL_NOTE } : {}) };
+      if (extra.length && !zipl) {
         const skipped = await editQcow2BootPartition(exec, overlay, work, binds, async (onBoot) => {
           await onBoot(readKargsFiles.join('\n'));
           kargs = await editKargsFiles(work, extra);
@@ -213,8 +213,8 @@ async function prepareGrubNetboot(i: PrepareInput, pxe: PxeSet, ign: string, ign
   const shipped = await readFile(pxe.grub, 'utf8');
   const cfg = grubNetForCheck(i.extraKargs?.length ? grubCfgWithKargs(shipped, i.extraKargs) : shipped, ignName, grubTerminal(primaryConsole(profile.console.devices)));
   await writeFile(join(tftp, 'grub.cfg'), cfg);
-  for (const f of [pxe.kernel, pxe.initramfs, pxe.rootfs]) await cp(f, join(http, basename(f)), constants.COPYFILE_FICLONE);
-  await cp(ign, join(http, ignName));
+  for (const f of [pxe.kernel, pxe.initramfs, pxe.rootfs]) await copyFile(f, join(http, basename(f)), constants.COPYFILE_FICLONE);
+  await copyFile(ign, join(http, ignName));
   const embedded = join(work, 'grub-net-embedded.cfg');
   await writeFile(embedded, 'set prefix=(tftp,10.0.2.2)/\nconfigfile (tftp,10.0.2.2)/grub.cfg\n');
   check(await exec.run({
